@@ -1,0 +1,25 @@
+/** The runtime closure of a set of realised packages, as Nix reports it. */
+
+/** One store path with its NAR size and the store paths it references at run time. */
+export interface StorePathInfo {
+  /** Absolute store path, e.g. `/nix/store/<hash>-hello-1.0`. */
+  path: string;
+  /** Size of the path's NAR serialisation in bytes (Nix's `narSize`). */
+  narSize: number;
+  /** Store paths this path references (may include itself). */
+  references: string[];
+}
+
+/** A closure graph: every path reachable from `roots`, each exactly once. */
+export interface ClosureGraph {
+  /** Output paths of the requested packages, in request order. */
+  roots: string[];
+  paths: StorePathInfo[];
+}
+
+/** Store path name without the hash: `/nix/store/abc…-hello-1.0` → `hello-1.0`. */
+export function storePathName(path: string): string {
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  const dash = base.indexOf("-");
+  return dash < 0 ? base : base.slice(dash + 1);
+}

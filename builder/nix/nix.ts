@@ -1,0 +1,180 @@
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join, resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BuildError } from "../errors.ts";
+import type { ResolvedSource } from "../sources.ts";
+import type { ClosureGraph } from "./graph.ts";
+import { parsePathInfo } from "./pathinfo.ts";
+import { packageListProblems } from "./names.ts";
+import { run, type RunResult } from "./run.ts";
+
+/** The folder of nix/ expressions shipped with nixport. */
+export const NIX_EXPR_DIR = fileURLToPath(new URL("../../nix/", import.meta.url));
+
+export type NixSystem = "x86_64-linux" | "aarch64-linux";
+
+export interface NixOptions {
+  /** Folder for GC roots of realised images (each build gets a subfolder, removed on release). */
+  gcRootDir: string;
+  /** Deadline for one realisation (default 30 minutes). */
+  buildTimeoutMs?: number;
+  /** Deadline for evaluation and queries (default 2 minutes). */
+  evalTimeoutMs?: number;
+  /** Environment for Nix processes (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Called once per Nix process started: a hook for logs and for tests that count calls. */
+  onInvoke?: (cmd: string, args: readonly string[]) => void;
+}
+
+/** What one name resolved to. */
+export interface ResolvedName {
+  name: string;
+  attrPath: string[];
+}
+
+/** Realised outputs of a build; its GC root keeps them alive until `release()`. */
+export interface Realised {
+  outputs: string[];
+  release(): Promise<void>;
+}
+
+interface NameRecord {
+  name: string;
+  status: "ok" | "unknown" | "ambiguous" | "notDerivation" | "evalError";
+  attrPath: string[];
+  candidates: string[];
+}
+
+const BUILD_FAILED_RE = /builder for '([^']+\.drv)' failed/;
+let rootSeq = 0;
+
+/** Nix, driven as a tool: names in as JSON data, store paths and graphs out. */
+export class Nix {
+  readonly invocations = { count: 0 };
+  private readonly buildTimeoutMs: number;
+  private readonly evalTimeoutMs: number;
+
+  constructor(private readonly opts: NixOptions) {
+    this.buildTimeoutMs = opts.buildTimeoutMs ?? 30 * 60_000;
+    this.evalTimeoutMs = opts.evalTimeoutMs ?? 120_000;
+  }
+
+  /**
+   * Checks every name against the package set in one evaluation and returns their attribute
+   * paths. Throws invalid_argument for malformed names (before Nix runs) and not_found listing
+   * every unknown, ambiguous or non-derivation name.
+   */
+  async resolveNames(source: ResolvedSource, names: readonly string[], system: NixSystem, signal?: AbortSignal): Promise<ResolvedName[]> {
+    const problems = packageListProblems(names);
+    if (problems.length) throw new BuildError("invalid_argument", problems.join("; "));
+    const r = await this.nix("nix-instantiate", [
+      "--eval", "--json", "--strict", ...this.common(source, system),
+      "--argstr", "namesJson", JSON.stringify(names),
+      join(NIX_EXPR_DIR, "resolve.nix"),
+    ], { timeoutMs: this.evalTimeoutMs, signal });
+    if (r.code !== 0) throw evalFailure(r, "evaluating the package set");
+    const records = JSON.parse(r.stdout) as NameRecord[];
+    const unknown = records.filter((n) => n.status !== "ok");
+    if (unknown.length) {
+      const ambiguous = unknown.filter((n) => n.status === "ambiguous").map((n) => ({ name: n.name, candidates: n.candidates }));
+      const detail = unknown.map((n) => describeUnknown(n)).join("; ");
+      throw new BuildError("not_found", `unknown packages: ${detail}`, {
+        unknownPackages: unknown.map((n) => n.name),
+        ...(ambiguous.length ? { ambiguous } : {}),
+      });
+    }
+    return records.map((n) => ({ name: n.name, attrPath: n.attrPath }));
+  }
+
+  /** Realises the packages' outputs, rooted under gcRootDir until released. */
+  async realise(source: ResolvedSource, attrPaths: string[][], system: NixSystem, opts: { signal?: AbortSignal; onLog?: (line: string) => void } = {}): Promise<Realised> {
+    const rootDir = join(this.opts.gcRootDir, `${process.pid}-${Date.now()}-${rootSeq++}`);
+    await mkdir(rootDir, { recursive: true });
+    const release = () => rm(rootDir, { recursive: true, force: true });
+    try {
+      const r = await this.nix("nix-build", [
+        ...this.common(source, system),
+        "--argstr", "attrPathsJson", JSON.stringify(attrPaths),
+        "--out-link", join(resolvePath(rootDir), "result"),
+        join(NIX_EXPR_DIR, "build.nix"),
+      ], { timeoutMs: this.buildTimeoutMs, signal: opts.signal, onStderrLine: opts.onLog });
+      if (r.aborted) throw new BuildError("cancelled", "build cancelled");
+      if (r.timedOut) throw new BuildError("timeout", `nix-build ran past its ${Math.round(this.buildTimeoutMs / 1000)} s deadline and was stopped`);
+      if (r.code !== 0) throw await this.buildFailure(r);
+      const outputs = r.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
+      if (!outputs.length) throw new BuildError("internal", "nix-build returned no output paths");
+      return { outputs, release };
+    } catch (e) {
+      await release();
+      throw e;
+    }
+  }
+
+  /** The runtime closure of `roots`: every path with its NAR size and references. */
+  async closure(roots: string[], signal?: AbortSignal): Promise<ClosureGraph> {
+    const r = await this.nix("nix", ["--extra-experimental-features", "nix-command", "path-info", "--json", "--recursive", "--", ...roots], {
+      timeoutMs: this.evalTimeoutMs,
+      signal,
+    });
+    if (r.code !== 0) throw evalFailure(r, "reading the closure graph");
+    return { roots: [...roots], paths: parsePathInfo(JSON.parse(r.stdout)) };
+  }
+
+  /** Names of the live GC root folders (for tests and housekeeping). */
+  async liveRoots(): Promise<string[]> {
+    return readdir(this.opts.gcRootDir).catch(() => []);
+  }
+
+  private common(source: ResolvedSource, system: NixSystem): string[] {
+    return [
+      ...source.nixPath.flatMap((p) => ["-I", p]),
+      "--argstr", "pkgsPath", source.pkgsPath,
+      "--argstr", "system", system,
+    ];
+  }
+
+  private async buildFailure(r: RunResult): Promise<BuildError> {
+    const drv = BUILD_FAILED_RE.exec(r.stderrTail)?.[1];
+    let log = "";
+    if (drv) {
+      const l = await this.nix("nix-store", ["--read-log", drv], { timeoutMs: this.evalTimeoutMs });
+      if (l.code === 0) log = l.stdout;
+    }
+    const logTail = lastLines(log || r.stderrTail, 25);
+    if (!drv) return evalFailure(r, "building");
+    return new BuildError("build_failed", `build of ${drv} failed`, { derivation: drv, logTail });
+  }
+
+  private nix(cmd: string, args: string[], opts: Parameters<typeof run>[2]): Promise<RunResult> {
+    this.invocations.count++;
+    this.opts.onInvoke?.(cmd, args);
+    return run(cmd, args, { ...opts, env: this.opts.env ?? process.env }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") throw new BuildError("unavailable", `${cmd} not found: is Nix installed on the builder host?`);
+      throw e;
+    });
+  }
+}
+
+function describeUnknown(n: NameRecord): string {
+  switch (n.status) {
+    case "ambiguous":
+      return `${n.name} (ambiguous: ${n.candidates.join(", ")})`;
+    case "notDerivation":
+      return `${n.name} (not a package)`;
+    case "evalError":
+      return `${n.name} (fails to evaluate)`;
+    default:
+      return n.name;
+  }
+}
+
+function evalFailure(r: RunResult, what: string): BuildError {
+  if (r.aborted) return new BuildError("cancelled", `cancelled while ${what}`);
+  if (r.timedOut) return new BuildError("timeout", `Nix timed out while ${what}`);
+  const errLine = r.stderrTail.split("\n").find((l) => l.startsWith("error:")) ?? `Nix failed while ${what}`;
+  return new BuildError("build_failed", errLine.trim(), { logTail: lastLines(r.stderrTail, 25) });
+}
+
+export function lastLines(text: string, n: number): string {
+  return text.trimEnd().split("\n").slice(-n).join("\n");
+}

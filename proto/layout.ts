@@ -1,0 +1,59 @@
+/**
+ * The object-storage layout shared by the builder (writer) and the edge (reader).
+ *
+ *   blobs/sha256/<hex>       layers, configs and manifests; immutable, content-addressed
+ *   layers/<layerKey>.json   layer cache: store-path set → LayerRecord
+ *   images/<imageKey>.json   manifest cache for immutable sources → ImageRecord
+ *
+ * A record is written only after everything it points to exists.
+ */
+
+export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+const HEX64_RE = /^[a-f0-9]{64}$/;
+/** Layer and image keys are lowercase hex or base32 of a hash, nothing else. */
+const RECORD_KEY_RE = /^[a-z0-9]{16,128}$/;
+
+export function isDigest(s: string): boolean {
+  return DIGEST_RE.test(s);
+}
+
+/** Storage key of a blob; throws on anything that is not a sha256 digest. */
+export function blobKey(digest: string): string {
+  const hex = digest.startsWith("sha256:") ? digest.slice(7) : "";
+  if (!HEX64_RE.test(hex)) throw new Error(`not a sha256 digest: ${JSON.stringify(digest)}`);
+  return `blobs/sha256/${hex}`;
+}
+
+export function layerRecordKey(layerKey: string): string {
+  if (!RECORD_KEY_RE.test(layerKey)) throw new Error(`invalid layer key: ${JSON.stringify(layerKey)}`);
+  return `layers/${layerKey}.json`;
+}
+
+export function imageRecordKey(imageKey: string): string {
+  if (!RECORD_KEY_RE.test(imageKey)) throw new Error(`invalid image key: ${JSON.stringify(imageKey)}`);
+  return `images/${imageKey}.json`;
+}
+
+/** What the layer cache remembers of a written layer. */
+export interface LayerRecord {
+  /** Compressed blob digest, `sha256:…`. */
+  digest: string;
+  /** Uncompressed tar digest, `sha256:…` (the config's rootfs diff_id). */
+  diffId: string;
+  /** Compressed size in bytes. */
+  size: number;
+  mediaType: string;
+}
+
+/** What the manifest cache remembers of a built image. */
+export interface ImageRecord {
+  /** Manifest digest, `sha256:…`; the manifest bytes are the blob at that digest. */
+  digest: string;
+  mediaType: string;
+  size: number;
+  /** The same image's manifest in the other format, when it was written too. */
+  alternates?: { digest: string; mediaType: string; size: number }[];
+  /** Source revision the image was built from (e.g. a git commit). */
+  revision?: string;
+  createdAt?: string;
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// Architecture lint (DESIGN.md "Where things live") plus buf lint of the proto contract.
+// - edge/ never imports Node built-ins or builder code, except its Node adapter (edge/node/);
+// - builder/ never imports edge code;
+// - no focused tests (.only) are committed.
+import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { join, relative } from "node:path";
+import { spawnSync } from "node:child_process";
+
+const root = new URL("..", import.meta.url).pathname;
+const problems = [];
+
+function* files(dir) {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    if (name === "node_modules" || name.startsWith(".")) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) yield* files(p);
+    else if (/\.(ts|mts|mjs|js)$/.test(name)) yield p;
+  }
+}
+
+const importRe = /(?:^|\s)(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/gm;
+function imports(file) {
+  const src = readFileSync(file, "utf8");
+  const out = [];
+  for (const m of src.matchAll(importRe)) out.push(m[1] ?? m[2]);
+  return out;
+}
+const nodeBuiltin = (spec) => spec.startsWith("node:") || ["fs", "path", "os", "child_process", "crypto", "http", "http2", "net", "stream", "zlib", "url", "util", "events", "buffer", "worker_threads"].includes(spec.split("/")[0]);
+
+for (const f of files(join(root, "edge"))) {
+  const rel = relative(root, f);
+  const adapter = rel.startsWith("edge/node/");
+  for (const spec of imports(f)) {
+    if (!adapter && nodeBuiltin(spec)) problems.push(`${rel}: edge code imports Node built-in '${spec}' (only edge/node/ may)`);
+    if (!adapter && /(^|\/)builder\//.test(spec)) problems.push(`${rel}: edge code imports builder code '${spec}' (only edge/node/ may)`);
+  }
+}
+for (const f of files(join(root, "builder"))) {
+  const rel = relative(root, f);
+  for (const spec of imports(f)) {
+    if (/(^|\/)edge\//.test(spec)) problems.push(`${rel}: builder imports edge code '${spec}'`);
+  }
+}
+for (const f of files(join(root, "test"))) {
+  const src = readFileSync(f, "utf8");
+  if (/\b(it|test|describe)\.only\(/.test(src)) problems.push(`${relative(root, f)}: focused test (.only)`);
+}
+
+if (existsSync(join(root, "proto", "buf.yaml"))) {
+  const r = spawnSync("npx", ["buf", "lint"], { cwd: join(root, "proto"), encoding: "utf8" });
+  if (r.status !== 0) problems.push(`buf lint:\n${r.stdout}${r.stderr}`);
+}
+
+for (const p of problems) console.log(p);
+console.log(problems.length ? `lint: ${problems.length} problem(s)` : "lint: clean");
+process.exit(problems.length ? 1 : 0);

@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// `npm test`: typecheck, lint, then every vitest project. Prints one closing line
+// `N passed, N failed` computed from the runners' JSON results (CI reads that line).
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const outDir = join(root, ".tmp", "test-results");
+rmSync(outDir, { recursive: true, force: true });
+mkdirSync(outDir, { recursive: true });
+
+const extra = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+
+function step(name, cmd, args) {
+  console.log(`\n== ${name}: ${cmd} ${args.join(" ")}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: process.env });
+  const ok = r.status === 0;
+  if (ok) passed++;
+  else failed++;
+  console.log(`== ${name}: ${ok ? "ok" : `FAILED (exit ${r.status ?? r.signal})`}`);
+  return ok;
+}
+
+function vitest(name, config) {
+  const json = join(outDir, `${name}.json`);
+  console.log(`\n== ${name}: vitest`);
+  const r = spawnSync(
+    "npx",
+    ["vitest", "run", "--config", config, "--reporter=default", "--reporter=json", `--outputFile.json=${json}`, ...extra],
+    { cwd: root, stdio: "inherit", env: process.env },
+  );
+  if (!existsSync(json)) {
+    console.log(`== ${name}: no results (exit ${r.status ?? r.signal})`);
+    failed++;
+    return;
+  }
+  const res = JSON.parse(readFileSync(json, "utf8"));
+  passed += res.numPassedTests;
+  failed += res.numFailedTests;
+  skipped += res.numPendingTests + (res.numTodoTests ?? 0);
+  // A suite that failed to load counts as a failure even when it reported no tests.
+  const broken = res.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0);
+  failed += broken.length;
+  for (const f of broken) console.log(`== failed to run: ${f.name}: ${f.message}`);
+  if (r.status !== 0 && res.numFailedTests === 0 && broken.length === 0) failed++;
+}
+
+const only = process.env.NIXPORT_TEST_ONLY; // e.g. "unit" to run one project while developing
+if (!only) {
+  step("typecheck", "npx", ["tsc", "-p", "tsconfig.json", "--noEmit"]);
+  step("lint", "node", ["test/lint.mjs"]);
+}
+if (!only || only === "node") vitest("node", "vitest.config.ts");
+if ((!only || only === "edge") && existsSync(join(root, "test/edge/vitest.config.ts"))) {
+  vitest("edge", "test/edge/vitest.config.ts");
+}
+
+const summary = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`;
+writeFileSync(join(outDir, "summary.txt"), summary + "\n");
+console.log(`\n${summary}`);
+process.exit(failed === 0 ? 0 : 1);
