@@ -4,7 +4,7 @@
 // - builder/ never imports edge code;
 // - no focused tests (.only) are committed.
 import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -27,6 +27,8 @@ function imports(file) {
   for (const m of src.matchAll(importRe)) out.push(m[1] ?? m[2]);
   return out;
 }
+/** Does the relative import `spec` in `file` resolve into the top-level folder `top`? */
+const under = (file, spec, top) => spec.startsWith(".") && relative(root, resolve(dirname(file), spec)).split("/")[0] === top;
 const nodeBuiltin = (spec) => spec.startsWith("node:") || ["fs", "path", "os", "child_process", "crypto", "http", "http2", "net", "stream", "zlib", "url", "util", "events", "buffer", "worker_threads"].includes(spec.split("/")[0]);
 
 for (const f of files(join(root, "edge"))) {
@@ -34,13 +36,13 @@ for (const f of files(join(root, "edge"))) {
   const adapter = rel.startsWith("edge/node/");
   for (const spec of imports(f)) {
     if (!adapter && nodeBuiltin(spec)) problems.push(`${rel}: edge code imports Node built-in '${spec}' (only edge/node/ may)`);
-    if (!adapter && /(^|\/)builder\//.test(spec)) problems.push(`${rel}: edge code imports builder code '${spec}' (only edge/node/ may)`);
+    if (!adapter && under(f, spec, "builder")) problems.push(`${rel}: edge code imports builder code '${spec}' (only edge/node/ may)`);
   }
 }
 for (const f of files(join(root, "builder"))) {
   const rel = relative(root, f);
   for (const spec of imports(f)) {
-    if (/(^|\/)edge\//.test(spec)) problems.push(`${rel}: builder imports edge code '${spec}'`);
+    if (under(f, spec, "edge")) problems.push(`${rel}: builder imports edge code '${spec}'`);
   }
 }
 for (const f of files(join(root, "test"))) {
