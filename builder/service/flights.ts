@@ -1,0 +1,137 @@
+import { BuildError } from "../errors.ts";
+import { canonicalSpec, specKey, type BuildEvent, type BuildFn, type ImageResult, type ImageSpec } from "./types.ts";
+
+export interface FlightOptions {
+  /** Builds that may run at once; the rest wait in a queue (default 2). */
+  maxConcurrent?: number;
+  /** Builds that may wait; past this a call is refused as unavailable (default 100). */
+  maxQueued?: number;
+}
+
+type Listener = (e: BuildEvent) => void;
+
+/** One build shared by every caller that asked for the same image while it ran. */
+class Flight {
+  readonly events: BuildEvent[] = [];
+  readonly listeners = new Set<Listener>();
+  readonly abort = new AbortController();
+  result!: Promise<ImageResult>;
+  startNow!: () => void;
+
+  emit(e: BuildEvent): void {
+    // Log lines are not replayed to late joiners (they can be many); phases and layers are.
+    if (e.type !== "log") this.events.push(e);
+    for (const l of this.listeners) l(e);
+  }
+}
+
+/**
+ * Single-flight builds with a bounded number running at once. Concurrent calls for the same
+ * canonical request share one build and see the same events; a build is cancelled when its
+ * last caller goes away; queued builds learn their queue position as it changes.
+ */
+export class BuildFlights {
+  private readonly flights = new Map<string, Flight>();
+  private readonly queue: Flight[] = [];
+  private running = 0;
+  private readonly maxConcurrent: number;
+  private readonly maxQueued: number;
+  private closed = false;
+
+  constructor(private readonly build: BuildFn, opts: FlightOptions = {}) {
+    this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? 2);
+    this.maxQueued = opts.maxQueued ?? 100;
+  }
+
+  /** Builds in progress or waiting (for health and tests). */
+  get size(): number {
+    return this.flights.size;
+  }
+
+  /** Joins (or starts) the build for `spec`; `onEvent` sees its events until it settles. */
+  run(spec: ImageSpec, onEvent: Listener, signal?: AbortSignal): Promise<ImageResult> {
+    if (this.closed) return Promise.reject(new BuildError("unavailable", "the builder is shutting down", { retryAfterSeconds: 5 }));
+    if (signal?.aborted) return Promise.reject(new BuildError("cancelled", "cancelled"));
+    const key = specKey(spec);
+    let flight = this.flights.get(key);
+    if (!flight) {
+      if (this.queue.length >= this.maxQueued) {
+        return Promise.reject(new BuildError("unavailable", `builder overloaded: ${this.queue.length} builds waiting`, { retryAfterSeconds: 30 }));
+      }
+      flight = this.start(key, canonicalSpec(spec));
+    }
+    for (const e of flight.events) onEvent(e);
+    flight.listeners.add(onEvent);
+    const f = flight;
+    const leave = () => {
+      f.listeners.delete(onEvent);
+      if (f.listeners.size === 0) f.abort.abort();
+    };
+    signal?.addEventListener("abort", leave, { once: true });
+    return new Promise<ImageResult>((resolve, reject) => {
+      const onAbort = () => reject(new BuildError("cancelled", "cancelled"));
+      signal?.addEventListener("abort", onAbort, { once: true });
+      f.result.then(resolve, reject).finally(() => {
+        f.listeners.delete(onEvent);
+        signal?.removeEventListener("abort", leave);
+        signal?.removeEventListener("abort", onAbort);
+      });
+    });
+  }
+
+  /** Refuses new builds and waits for running ones (cancelling them after `graceMs`). */
+  async close(graceMs = 30_000): Promise<void> {
+    this.closed = true;
+    for (const f of this.queue.splice(0)) f.abort.abort();
+    const all = [...this.flights.values()].map((f) => f.result.catch(() => undefined));
+    const timer = setTimeout(() => {
+      for (const f of this.flights.values()) f.abort.abort();
+    }, graceMs);
+    await Promise.all(all);
+    clearTimeout(timer);
+  }
+
+  private start(key: string, spec: ImageSpec): Flight {
+    const flight = new Flight();
+    this.flights.set(key, flight);
+    const turn = new Promise<void>((resolve, reject) => {
+      flight.startNow = resolve;
+      flight.abort.signal.addEventListener("abort", () => reject(new BuildError("cancelled", "cancelled while queued")), { once: true });
+    });
+    turn.catch(() => undefined); // awaited only when the flight had to queue
+    flight.result = (async () => {
+      try {
+        if (this.running >= this.maxConcurrent) {
+          this.queue.push(flight);
+          this.announceQueue();
+          await turn;
+        }
+        this.running++;
+        try {
+          return await this.build(spec, (e) => flight.emit(e), flight.abort.signal);
+        } finally {
+          this.running--;
+          this.next();
+        }
+      } finally {
+        this.flights.delete(key);
+        const i = this.queue.indexOf(flight);
+        if (i >= 0) (this.queue.splice(i, 1), this.announceQueue());
+      }
+    })();
+    flight.result.catch(() => undefined); // observed by callers; never an unhandled rejection here
+    return flight;
+  }
+
+  private next(): void {
+    let f = this.queue.shift();
+    // A flight cancelled while queued leaves the queue on its own; never hand it the slot.
+    while (f?.abort.signal.aborted) f = this.queue.shift();
+    this.announceQueue();
+    f?.startNow();
+  }
+
+  private announceQueue(): void {
+    this.queue.forEach((f, i) => f.emit({ type: "phase", phase: "queued", message: `waiting for a build slot (position ${i + 1})`, queuePosition: i + 1 }));
+  }
+}
