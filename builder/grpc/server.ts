@@ -1,0 +1,106 @@
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import { Duplex } from "node:stream";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { bearerAuth } from "./auth.ts";
+import { builderRoutes, type BuilderBackend } from "./service.ts";
+
+export interface GrpcServerOptions {
+  port: number;
+  /** Bearer token every call must carry; without one the server binds loopback only. */
+  token?: string;
+  /** Address to bind (default 0.0.0.0 with a token, 127.0.0.1 without). */
+  host?: string;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface RunningGrpcServer {
+  port: number;
+  host: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the builder as gRPC over HTTP/2 (cleartext) and as gRPC-web and Connect over
+ * HTTP/1.1, on one port: the first bytes of a connection tell which (HTTP/2 opens with
+ * the "PRI * HTTP/2.0" preface).
+ */
+export async function startGrpcServer(backend: BuilderBackend, opts: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const handler = connectNodeAdapter({
+    routes: builderRoutes(backend),
+    interceptors: opts.token ? [bearerAuth(opts.token)] : [],
+    grpc: true,
+    grpcWeb: true,
+    connect: true,
+  });
+  const h1 = http.createServer(handler);
+  const h2 = http2.createServer({}, handler);
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.once("data", (first: Buffer) => {
+      socket.pause();
+      if (first.subarray(0, 3).toString("latin1") === "PRI") {
+        // HTTP/2 sessions read a net.Socket's native handle directly and would miss the bytes
+        // already read; a JS stream that replays them first is read through JS instead.
+        h2.emit("connection", new Replayed(socket, first));
+      } else {
+        socket.unshift(first);
+        h1.emit("connection", socket);
+        socket.resume();
+      }
+    });
+  });
+  const host = opts.host ?? (opts.token ? "0.0.0.0" : "127.0.0.1");
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, host, () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  if (!opts.token) opts.log?.("no NIXPORT_BUILDER_TOKEN set: the builder accepts calls without a token and listens on loopback only", { host, port });
+  return {
+    port,
+    host,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        h1.closeAllConnections();
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+/** A socket whose first bytes, already read, are delivered again before the rest. */
+class Replayed extends Duplex {
+  constructor(private readonly socket: net.Socket, first: Buffer) {
+    super();
+    this.push(first);
+    socket.on("data", (chunk: Buffer) => {
+      if (!this.push(chunk)) socket.pause();
+    });
+    socket.on("end", () => this.push(null));
+    socket.on("error", (err) => this.destroy(err));
+    socket.on("close", () => this.destroy());
+  }
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.socket.remotePort;
+  }
+  override _read(): void {
+    this.socket.resume();
+  }
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.socket.write(chunk, cb);
+  }
+  override _final(cb: (err?: Error | null) => void): void {
+    this.socket.end(cb);
+  }
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.socket.destroy(err ?? undefined);
+    cb(err);
+  }
+}
