@@ -42,12 +42,25 @@ const pkg = grpc.loadPackageDefinition(loaded) as unknown as {
  * A grpc-js client for the builder. grpc-js refuses call credentials on cleartext channels,
  * so the bearer token travels as per-call metadata: pass `authMetadata(token)` to each call.
  */
-export function builderClient(address: string): grpc.Client & Record<string, Function> {
-  return new pkg.nixport.builder.v1.BuilderService(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
+export function builderClient(address: string): BuilderGrpcClient {
+  return new pkg.nixport.builder.v1.BuilderService(address, grpc.credentials.createInsecure()) as unknown as BuilderGrpcClient;
 }
 
-export function healthClient(address: string): grpc.Client & Record<string, Function> {
-  return new pkg.grpc.health.v1.Health(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Function>;
+export interface BuilderGrpcClient extends grpc.Client {
+  build(req: { packages: string[]; tag?: string; architecture?: string; manifestFormat?: string; compression?: string }, md: grpc.Metadata): grpc.ClientReadableStream<WireBuildEvent>;
+  checkPackages(
+    req: { packages: string[]; tag?: string },
+    md: grpc.Metadata,
+    cb: (err: grpc.ServiceError | null, res: { resolved: string[]; unknown: string[] }) => void,
+  ): void;
+}
+
+export interface HealthGrpcClient extends grpc.Client {
+  check(req: { service: string }, cb: (err: grpc.ServiceError | null, res: { status: string }) => void): void;
+}
+
+export function healthClient(address: string): HealthGrpcClient {
+  return new pkg.grpc.health.v1.Health(address, grpc.credentials.createInsecure()) as unknown as HealthGrpcClient;
 }
 
 /** Metadata carrying the bearer token (grpc-js has no call credentials on cleartext channels). */

@@ -121,7 +121,7 @@ describe("builder gRPC server", () => {
   it("answers the standard health check without a token", async () => {
     const client = healthClient(address);
     const res = await new Promise<{ status: string }>((resolve, reject) =>
-      client.check({ service: "" }, (err: Error | null, r: { status: string }) => (err ? reject(err) : resolve(r))),
+      client.check({ service: "" }, (err, r) => (err ? reject(err) : resolve(r))),
     );
     client.close();
     expect(res.status).toBe("SERVING");
