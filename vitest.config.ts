@@ -22,6 +22,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           // Nix builds and registry clients are heavy; two cores.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

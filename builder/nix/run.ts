@@ -21,6 +21,8 @@ export interface RunOptions {
   onStderrLine?: (line: string) => void;
   /** How much of stderr to keep for error reports (default 64 KiB). */
   stderrTailBytes?: number;
+  /** Time between SIGTERM and SIGKILL when stopping the child (default 3 s). */
+  killGraceMs?: number;
   /** Refuse stdout beyond this many bytes (default 64 MiB): a runaway child cannot exhaust memory. */
   maxStdoutBytes?: number;
 }
@@ -52,13 +54,21 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     let timedOut = false;
     let aborted = false;
 
-    const killGroup = () => {
+    // SIGTERM first: Nix then stops the builders it started (they run in process groups
+    // of their own); SIGKILL after a grace period for anything that ignores it.
+    let killTimer: NodeJS.Timeout | undefined;
+    const signalGroup = (sig: NodeJS.Signals) => {
       if (child.pid === undefined) return;
       try {
-        process.kill(-child.pid, "SIGKILL");
+        process.kill(-child.pid, sig);
       } catch {
         // Already gone.
       }
+    };
+    const killGroup = () => {
+      if (killTimer) return;
+      signalGroup("SIGTERM");
+      killTimer = setTimeout(() => signalGroup("SIGKILL"), opts.killGraceMs ?? 3000);
     };
     const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), killGroup()), opts.timeoutMs) : undefined;
     const onAbort = () => ((aborted = true), killGroup());
@@ -87,6 +97,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(killTimer);
       opts.signal?.removeEventListener("abort", onAbort);
       if (partial && opts.onStderrLine) opts.onStderrLine(partial);
       if (overflow) {
