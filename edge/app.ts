@@ -1,0 +1,101 @@
+/**
+ * The edge as one Hono app, the same on Workers and Node: createApp(deps) wires storage, the
+ * builder client and the tag cache into the route table. Runtime specifics live in
+ * edge/worker.ts and edge/node/.
+ */
+import { Hono, type Context } from "hono";
+import type { BuilderClient } from "./builder/client.ts";
+import type { TagCache } from "./cache.ts";
+import { errorResponse, errors, RegistryError } from "./errors.ts";
+import { RecentBuilds } from "./recent.ts";
+import { TagResolver } from "./resolve.ts";
+import { baseHandler } from "./routes/base.ts";
+import { blobHandler } from "./routes/blobs.ts";
+import type { EdgeConfig, RouteContext } from "./routes/context.ts";
+import { landingHandler } from "./routes/landing.ts";
+import { manifestHandler } from "./routes/manifests.ts";
+import { ALLOWED_METHODS, matchRoute } from "./routes/table.ts";
+import { tagsHandler } from "./routes/tags.ts";
+import type { BlobReader } from "./storage/types.ts";
+
+export type { EdgeConfig } from "./routes/context.ts";
+
+export interface EdgeDeps {
+  blobs: BlobReader;
+  builder: BuilderClient;
+  tagCache: TagCache;
+  config?: Partial<EdgeConfig>;
+  /** Clock (ms since the epoch), for tests. */
+  now?: () => number;
+  /** Where failures that are not the client's fault are reported (default console.error). */
+  log?: (message: string, err: unknown) => void;
+}
+
+export const DEFAULT_CONFIG: EdgeConfig = {
+  source: "nixpkgs",
+  staleSeconds: 86_400,
+  retryAfterSeconds: 10,
+};
+
+export interface EdgeApp {
+  app: Hono;
+  /** Builds in flight, recent builds: for tests and the landing page. */
+  resolver: TagResolver;
+  recent: RecentBuilds;
+}
+
+export function createEdge(deps: EdgeDeps): EdgeApp {
+  const config = { ...DEFAULT_CONFIG, ...deps.config };
+  const log = deps.log ?? ((message, err) => console.error(message, err));
+  const recent = new RecentBuilds();
+  const resolverOptions: ConstructorParameters<typeof TagResolver>[0] = {
+    builder: deps.builder,
+    tagCache: deps.tagCache,
+    recent,
+    now: deps.now ?? Date.now,
+    retryAfterSeconds: config.retryAfterSeconds,
+    onCacheError: (err) => log("tag cache failed", err),
+  };
+  if (config.buildTimeoutSeconds !== undefined) resolverOptions.buildTimeoutSeconds = config.buildTimeoutSeconds;
+  const resolver = new TagResolver(resolverOptions);
+  const rc: RouteContext = { blobs: deps.blobs, resolver, recent, config };
+
+  const app = new Hono();
+  app.use("*", async (c, next) => {
+    await next();
+    c.res.headers.set("Docker-Distribution-API-Version", "registry/2.0");
+  });
+  app.all("*", (c) => dispatch(c, rc));
+  app.onError((err) => {
+    if (!(err instanceof RegistryError)) log("unexpected error", err);
+    return errorResponse(err);
+  });
+  return { app, resolver, recent };
+}
+
+/** createApp(deps) → the Hono app. */
+export function createApp(deps: EdgeDeps): Hono {
+  return createEdge(deps).app;
+}
+
+async function dispatch(c: Context, rc: RouteContext): Promise<Response> {
+  // Hono runs GET handlers for HEAD (and drops the body); c.req.method still says HEAD.
+  const method = c.req.method;
+  if (method !== "GET" && method !== "HEAD") throw errors.methodNotAllowed(method, ALLOWED_METHODS);
+  const pathname = new URL(c.req.url).pathname;
+  const route = matchRoute(pathname);
+  switch (route.kind) {
+    case "landing":
+      return landingHandler(c, rc);
+    case "base":
+      return baseHandler();
+    case "manifest":
+      return manifestHandler(c, rc, route.name, route.reference);
+    case "blob":
+      return blobHandler(c, rc, route.name, route.digest);
+    case "tags":
+      return tagsHandler(c, rc, route.name);
+    case "unknown":
+      throw errors.unknownRoute(pathname);
+  }
+}

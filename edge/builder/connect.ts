@@ -1,0 +1,84 @@
+/**
+ * The edge's builder client over gRPC-web (HTTP/1.1 and fetch, so it runs inside workerd,
+ * whose fetch has no HTTP/2 trailers). Maps the builder's status codes back to BuildErrors.
+ */
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcWebTransport } from "@connectrpc/connect-web";
+import { Architecture, BuilderService, ErrorDetailSchema, ManifestFormat } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
+import { BuildError, type BuildErrorKind, type BuilderClient, type BuildResult, type ImageRequest } from "./client.ts";
+
+export interface ConnectBuilderOptions {
+  /** e.g. http://builder.internal:50051 */
+  baseUrl: string;
+  token?: string;
+  /** How long a tag → digest answer from a moving source may be cached (default 300 s). */
+  movingTtlSeconds?: number;
+  /** Deadline for one build call (default 30 minutes). */
+  timeoutMs?: number;
+  fetch?: typeof globalThis.fetch;
+}
+
+const KIND_OF: Partial<Record<Code, BuildErrorKind>> = {
+  [Code.InvalidArgument]: "invalid",
+  [Code.NotFound]: "not_found",
+  [Code.FailedPrecondition]: "failed",
+  [Code.DeadlineExceeded]: "timeout",
+  [Code.Unavailable]: "unavailable",
+  [Code.ResourceExhausted]: "unavailable",
+  [Code.Unauthenticated]: "unauthenticated",
+  [Code.PermissionDenied]: "unauthenticated",
+};
+
+export function connectBuilder(opts: ConnectBuilderOptions): BuilderClient {
+  const baseFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  const transport = createGrpcWebTransport({
+    baseUrl: opts.baseUrl,
+    // connect-web asks for redirect: "error", which workerd refuses; a builder never redirects.
+    fetch: (input, init) => baseFetch(input, { ...init, redirect: "manual" }),
+  });
+  const client = createClient(BuilderService, transport);
+  const headers: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
+
+  return {
+    async build(req: ImageRequest, callOpts?: { signal?: AbortSignal }): Promise<BuildResult> {
+      try {
+        const stream = client.build(
+          {
+            packages: req.packages,
+            tag: req.tag,
+            architecture: req.arch === "arm64" ? Architecture.ARM64 : Architecture.AMD64,
+            manifestFormat: ManifestFormat.UNSPECIFIED,
+          },
+          { headers, signal: callOpts?.signal, timeoutMs: opts.timeoutMs ?? 30 * 60_000 },
+        );
+        for await (const ev of stream) {
+          if (ev.event.case !== "done") continue;
+          const done = ev.event.value;
+          return {
+            manifests: done.manifests.map((m) => ({ digest: m.digest, mediaType: m.mediaType, size: Number(m.size), bytes: m.content })),
+            ttlSeconds: done.immutable ? null : (opts.movingTtlSeconds ?? 300),
+            revision: done.revision,
+          };
+        }
+        throw new BuildError("internal", "the builder ended the build stream without an image");
+      } catch (e) {
+        throw toBuildError(e);
+      }
+    },
+  };
+}
+
+export function toBuildError(e: unknown): BuildError {
+  if (e instanceof BuildError) return e;
+  const err = ConnectError.from(e);
+  const detail = err.findDetails(ErrorDetailSchema)[0];
+  // Transport failures (connection refused, reset) surface as unavailable/unknown: the builder is unreachable.
+  const kind = KIND_OF[err.code] ?? (err.code === Code.Unknown || err.code === Code.Internal ? "internal" : "unavailable");
+  const retry = detail?.retryAfterSeconds || (kind === "unavailable" ? 30 : undefined);
+  return new BuildError(kind, err.rawMessage, {
+    ...(detail?.unknownPackages.length ? { unknownPackages: detail.unknownPackages } : {}),
+    ...(detail?.derivation ? { derivation: detail.derivation } : {}),
+    ...(detail?.logTail ? { logTail: detail.logTail } : {}),
+    ...(retry ? { retryAfterSeconds: retry } : {}),
+  });
+}

@@ -1,0 +1,61 @@
+/**
+ * The one error type of the edge. Handlers throw a RegistryError; app.onError turns it (and
+ * anything unexpected) into the OCI error body in one place (errorResponse).
+ */
+
+export type ErrorCode =
+  | "NAME_INVALID"
+  | "MANIFEST_UNKNOWN"
+  | "BLOB_UNKNOWN"
+  | "DIGEST_INVALID"
+  | "UNSUPPORTED"
+  | "RANGE_INVALID"
+  | "BUILD_FAILED"
+  | "UNAVAILABLE"
+  | "UNKNOWN";
+
+export class RegistryError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly detail: unknown;
+  /** Extra response headers (Retry-After, Allow, Content-Range). */
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, code: ErrorCode, message: string, detail: unknown = null, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = "RegistryError";
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+    this.headers = headers;
+  }
+}
+
+/** Named errors, each with its registered status. */
+export const errors = {
+  nameInvalid: (reason: string) => new RegistryError(400, "NAME_INVALID", "invalid repository name", { reason }),
+  digestInvalid: (reason: string) => new RegistryError(400, "DIGEST_INVALID", "provided digest did not match uploaded content", { reason }),
+  manifestUnknown: (detail: unknown, message = "manifest unknown") => new RegistryError(404, "MANIFEST_UNKNOWN", message, detail),
+  blobUnknown: (digest: string) => new RegistryError(404, "BLOB_UNKNOWN", "blob unknown to registry", { digest }),
+  unknownRoute: (path: string) =>
+    new RegistryError(404, "UNSUPPORTED", "no such endpoint in this registry", { path: path.slice(0, 256) }),
+  methodNotAllowed: (method: string, allow: string) =>
+    new RegistryError(405, "UNSUPPORTED", "this registry is pull-only", { method: method.slice(0, 32) }, { Allow: allow }),
+  rangeNotSatisfiable: (size: number) =>
+    new RegistryError(416, "RANGE_INVALID", "requested range not satisfiable", { size }, { "Content-Range": `bytes */${size}` }),
+  buildFailed: (detail: { derivation?: string; logTail?: string; message: string }) =>
+    new RegistryError(500, "BUILD_FAILED", "the image failed to build", detail),
+  unavailable: (message: string, retryAfterSeconds: number) =>
+    new RegistryError(503, "UNAVAILABLE", message, { retryAfterSeconds }, { "Retry-After": String(retryAfterSeconds) }),
+  internal: (message: string) => new RegistryError(500, "UNKNOWN", "internal error", { message }),
+};
+
+/** The OCI error response for any thrown value; the only place error bodies are written. */
+export function errorResponse(err: unknown): Response {
+  const e = err instanceof RegistryError ? err : errors.internal(err instanceof Error ? err.message : String(err));
+  const body = JSON.stringify({ errors: [{ code: e.code, message: e.message, detail: e.detail }] });
+  return new Response(body, {
+    status: e.status,
+    headers: { "Content-Type": "application/json", ...e.headers },
+  });
+}

@@ -1,0 +1,67 @@
+/**
+ * The edge on Node (@hono/node-server): the same app as the Worker, over a filesystem store
+ * (or S3) and a file or memory tag cache. The all-in-one server (edge/node/main.ts) passes
+ * an in-process builder through the same BuilderClient interface the Worker uses.
+ */
+import { serve } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { Hono } from "hono";
+import { createEdge, type EdgeApp, type EdgeConfig } from "../app.ts";
+import type { BuilderClient } from "../builder/client.ts";
+import { MemoryTagCache, type TagCache } from "../cache.ts";
+import { publicBlobURL } from "../storage/public-url.ts";
+import { type S3Config, S3BlobReader } from "../storage/s3.ts";
+import { type BlobReader, withBlobURL } from "../storage/types.ts";
+import { FileTagCache } from "./file-cache.ts";
+import { FsBlobReader } from "./fs-store.ts";
+
+export interface NodeEdgeOptions {
+  builder: BuilderClient;
+  /** Filesystem store root (<root>/blobs/sha256/<hex>); ignored when s3 is set. */
+  root?: string;
+  /** Read from S3 and redirect blob GETs with presigned URLs instead. */
+  s3?: S3Config;
+  /** Redirect blob GETs to this public URL of the store. */
+  publicBlobURL?: string;
+  /** Keep the tag cache in files here (default: <root>/tags when root is set, else memory). */
+  tagCacheDir?: string | null;
+  config?: Partial<EdgeConfig>;
+}
+
+export function nodeBlobReader(o: NodeEdgeOptions): BlobReader {
+  let reader: BlobReader;
+  if (o.s3) reader = new S3BlobReader(o.s3);
+  else if (o.root) reader = new FsBlobReader(o.root);
+  else throw new Error("the Node edge needs a store: root or s3");
+  return o.publicBlobURL ? withBlobURL(reader, publicBlobURL(o.publicBlobURL)) : reader;
+}
+
+export function createNodeEdge(o: NodeEdgeOptions): EdgeApp {
+  const staleSeconds = o.config?.staleSeconds ?? 86_400;
+  const dir = o.tagCacheDir === undefined ? (o.root && !o.s3 ? join(o.root, "tags") : null) : o.tagCacheDir;
+  const tagCache: TagCache = dir ? new FileTagCache(dir, staleSeconds) : new MemoryTagCache(staleSeconds);
+  const deps: Parameters<typeof createEdge>[0] = { blobs: nodeBlobReader(o), builder: o.builder, tagCache };
+  if (o.config) deps.config = o.config;
+  return createEdge(deps);
+}
+
+export interface RunningEdge {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the app over HTTP/1.1; port 0 picks a free one. */
+export function listen(app: Hono, opts: { port?: number; hostname?: string } = {}): Promise<RunningEdge> {
+  const hostname = opts.hostname ?? "127.0.0.1";
+  return new Promise((resolve) => {
+    const server = serve({ fetch: app.fetch, port: opts.port ?? 0, hostname }, (info: AddressInfo) => {
+      resolve({
+        port: info.port,
+        url: `http://${hostname}:${info.port}`,
+        close: () => new Promise<void>((done, fail) => server.close((err) => (err ? fail(err) : done()))),
+      });
+    });
+  });
+}

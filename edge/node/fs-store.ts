@@ -1,0 +1,67 @@
+/**
+ * The filesystem store for the all-in-one server: blobs at <root>/blobs/sha256/<hex>, the
+ * layout the builder's filesystem store writes (proto/layout.ts). No signer here, so blob
+ * GETs stream through the edge, with Range.
+ */
+import { open, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { blobKey, imageRecordKey, type ImageRecord } from "../../proto/layout.ts";
+import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "../storage/types.ts";
+
+function isMissing(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === "ENOENT" || code === "ENOTDIR";
+}
+
+export class FsBlobReader implements BlobReader {
+  constructor(readonly root: string) {}
+
+  private path(digest: string): string {
+    return join(this.root, blobKey(digest));
+  }
+
+  async stat(digest: string): Promise<BlobInfo | null> {
+    try {
+      const handle = await open(this.path(digest), "r");
+      try {
+        const st = await handle.stat();
+        return st.isFile() ? { digest, size: st.size } : null;
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  async get(digest: string, range?: ByteRange): Promise<BlobBody | null> {
+    let handle;
+    try {
+      handle = await open(this.path(digest), "r");
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+    const st = await handle.stat();
+    if (!st.isFile()) {
+      await handle.close();
+      return null;
+    }
+    // The stream owns the handle and closes it when done or cancelled.
+    const nodeStream = handle.createReadStream(range ? { start: range.start, end: range.end } : {});
+    const stream = Readable.toWeb(nodeStream) as unknown as ReadableStream<Uint8Array>;
+    return range ? { digest, size: st.size, stream, range } : { digest, size: st.size, stream };
+  }
+
+  /** The manifest-cache record of an image, written by the builder; null when absent. */
+  async imageRecord(imageKey: string): Promise<ImageRecord | null> {
+    try {
+      return JSON.parse(await readFile(join(this.root, imageRecordKey(imageKey)), "utf8")) as ImageRecord;
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+/** What every route handler receives besides the Hono context. */
+import type { BlobReader } from "../storage/types.ts";
+import type { RecentBuilds } from "../recent.ts";
+import type { TagResolver } from "../resolve.ts";
+import { parseName } from "../names.ts";
+import { errors } from "../errors.ts";
+import type { ImageRequest } from "../builder/client.ts";
+
+export interface EdgeConfig {
+  /** What the packages come from, for people (e.g. "nixpkgs, nixos-unstable"). */
+  source: string;
+  /** How long past its TTL a tag answer may still be served while builders are unreachable. */
+  staleSeconds: number;
+  /** Retry-After for builder outages when the builder gives none. */
+  retryAfterSeconds: number;
+  /** Abort a build call after this long (the builder keeps building; the client retries). */
+  buildTimeoutSeconds?: number;
+}
+
+export interface RouteContext {
+  blobs: BlobReader;
+  resolver: TagResolver;
+  recent: RecentBuilds;
+  config: EdgeConfig;
+}
+
+/** The parsed name, or NAME_INVALID. Every route checks the name before doing anything else. */
+export function requireName(name: string): Omit<ImageRequest, "tag"> {
+  const parsed = parseName(name);
+  if (!parsed.ok) throw errors.nameInvalid(parsed.reason);
+  return parsed.value;
+}

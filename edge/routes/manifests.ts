@@ -1,0 +1,92 @@
+/**
+ * GET|HEAD /v2/<name>/manifests/<tag|digest>.
+ * By digest: straight from storage, immutable. By tag: tag cache → build (HEAD builds too,
+ * since containerd asks HEAD first), in the format the client's Accept asks for.
+ */
+import type { Context } from "hono";
+import type { ManifestRef } from "../cache.ts";
+import { manifestRefs } from "../cache.ts";
+import { errors } from "../errors.ts";
+import { parseReference } from "../names.ts";
+import { readSmallBlob } from "../storage/types.ts";
+import type { Resolved } from "../resolve.ts";
+import type { ImageRequest } from "../builder/client.ts";
+import { type RouteContext, requireName } from "./context.ts";
+import { manifestMediaType, pickManifest } from "./media.ts";
+import { decodeSegment } from "./table.ts";
+
+/** Manifests are small; a larger blob is something else. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+export const IMMUTABLE = "public, max-age=31536000, immutable";
+
+export async function manifestHandler(c: Context, rc: RouteContext, name: string, rawReference: string): Promise<Response> {
+  const image = requireName(name);
+  const reference = decodeSegment(rawReference);
+  const ref = parseReference(reference);
+  if (!ref.ok) {
+    if (reference.includes(":")) throw errors.digestInvalid(ref.reason);
+    throw errors.manifestUnknown({ reference: reference.slice(0, 140), reason: ref.reason });
+  }
+  switch (ref.value.kind) {
+    case "foreign-digest":
+      throw errors.manifestUnknown({ digest: ref.value.digest, reason: "only sha256 digests are stored" });
+    case "digest":
+      return byDigest(c, rc, ref.value.digest);
+    case "tag":
+      return byTag(c, rc, { ...image, tag: ref.value.tag });
+  }
+}
+
+async function byDigest(c: Context, rc: RouteContext, digest: string): Promise<Response> {
+  const bytes = await readSmallBlob(rc.blobs, digest, MAX_MANIFEST_BYTES);
+  const mediaType = bytes && manifestMediaType(bytes);
+  if (!bytes || !mediaType) throw errors.manifestUnknown({ digest });
+  return manifestResponse(c, { digest, mediaType, size: bytes.byteLength }, bytes, { "Cache-Control": IMMUTABLE });
+}
+
+async function byTag(c: Context, rc: RouteContext, req: ImageRequest): Promise<Response> {
+  let resolved = await rc.resolver.resolve(req);
+  let chosen = choose(c, resolved);
+  let bytes = await manifestBytes(c, rc, resolved, chosen);
+  if (bytes === null) {
+    // The cache pointed at a manifest storage does not hold: forget it and build again.
+    resolved = await rc.resolver.resolve(req, { refresh: true });
+    chosen = choose(c, resolved);
+    bytes = await manifestBytes(c, rc, resolved, chosen);
+    if (bytes === null) throw errors.manifestUnknown({ digest: chosen.digest, reason: "built manifest missing from storage" });
+  }
+  const state = resolved.stale ? "stale" : resolved.built ? "miss" : "hit";
+  return manifestResponse(c, chosen, bytes, {
+    // Tags move (or may be rebuilt); the digest behind a commit tag never does.
+    "Cache-Control": resolved.entry.expires === null && !resolved.stale ? "public, max-age=86400" : "no-cache",
+    Vary: "Accept",
+    "X-Nixport-Cache": state,
+  });
+}
+
+function choose(c: Context, resolved: Resolved): ManifestRef {
+  const chosen = pickManifest(manifestRefs(resolved.entry), c.req.header("accept"));
+  if (!chosen) throw errors.internal("cache entry without a manifest");
+  return chosen;
+}
+
+/** Bytes of the chosen manifest: from the build when there was one; none needed for HEAD. */
+async function manifestBytes(c: Context, rc: RouteContext, resolved: Resolved, chosen: ManifestRef): Promise<Uint8Array | "head" | null> {
+  const built = resolved.built?.manifests.find((m) => m.digest === chosen.digest);
+  if (built) return built.bytes;
+  if (c.req.method === "HEAD") return "head";
+  return readSmallBlob(rc.blobs, chosen.digest, MAX_MANIFEST_BYTES);
+}
+
+function manifestResponse(c: Context, m: ManifestRef, bytes: Uint8Array | "head", extra: Record<string, string>): Response {
+  const headers = {
+    "Content-Type": m.mediaType,
+    "Docker-Content-Digest": m.digest,
+    "Content-Length": String(bytes === "head" ? m.size : bytes.byteLength),
+    ETag: `"${m.digest}"`,
+    ...extra,
+  };
+  // slice(): a copy the body owns (and an ArrayBuffer-backed view, as BodyInit wants).
+  const body = bytes === "head" || c.req.method === "HEAD" ? null : bytes.slice();
+  return new Response(body, { status: 200, headers });
+}

@@ -1,0 +1,45 @@
+/** Manifest media types and content negotiation, pure. */
+import type { ManifestRef } from "../cache.ts";
+
+export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+export const DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+
+const MANIFEST_TYPES = new Set([DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_MANIFEST, OCI_INDEX]);
+
+/** Media types an Accept header lists with a non-zero quality, lowercased. */
+export function acceptedTypes(accept: string | undefined): Set<string> {
+  const out = new Set<string>();
+  for (const part of (accept ?? "").slice(0, 8192).split(",")) {
+    const [type = "", ...params] = part.split(";").map((s) => s.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith("q="));
+    if (type && !(q && Number(q.slice(2)) === 0)) out.add(type);
+  }
+  return out;
+}
+
+/** OCI when the client accepts the OCI manifest but not Docker schema 2; Docker otherwise. */
+export function pickManifest<T extends ManifestRef>(refs: readonly T[], accept: string | undefined): T | undefined {
+  const types = acceptedTypes(accept);
+  const want = types.has(OCI_MANIFEST) && !types.has(DOCKER_MANIFEST) ? OCI_MANIFEST : DOCKER_MANIFEST;
+  return refs.find((r) => r.mediaType === want) ?? refs[0];
+}
+
+/** The media type of a stored manifest, or null when the bytes are not a manifest (a layer, a config). */
+export function manifestMediaType(bytes: Uint8Array): string | null {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    return null;
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return null;
+  const m = doc as { mediaType?: unknown; schemaVersion?: unknown; config?: unknown; layers?: unknown; manifests?: unknown };
+  if (typeof m.mediaType === "string") return MANIFEST_TYPES.has(m.mediaType) ? m.mediaType : null;
+  // The OCI formats make mediaType optional; tell them apart by shape.
+  if (m.schemaVersion !== 2) return null;
+  if (typeof m.config === "object" && Array.isArray(m.layers)) return OCI_MANIFEST;
+  if (Array.isArray(m.manifests)) return OCI_INDEX;
+  return null;
+}

@@ -1,0 +1,20 @@
+/**
+ * GET /v2/<name>/tags/list. Any tag names a source ref, so there is no finite list; the
+ * one every name has is `latest`. Pagination (n, last) follows the spec.
+ */
+import type { Context } from "hono";
+import { type RouteContext, requireName } from "./context.ts";
+
+const KNOWN_TAGS = ["latest"];
+
+export function tagsHandler(c: Context, _rc: RouteContext, name: string): Response {
+  requireName(name);
+  const last = c.req.query("last");
+  const n = Number(c.req.query("n"));
+  let tags = KNOWN_TAGS.filter((t) => last === undefined || t > last);
+  if (c.req.query("n") !== undefined && Number.isInteger(n) && n >= 0) tags = tags.slice(0, n);
+  return new Response(JSON.stringify({ name, tags }), {
+    status: 200,
+    headers: { "Content-Type": "application/json" },
+  });
+}

@@ -1,0 +1,31 @@
+/**
+ * Blob reads through a Workers R2 binding. R2 bindings cannot presign, so this driver has no
+ * blobURL of its own: pair it with publicBlobURL or the S3 presigner (R2 speaks S3) to redirect.
+ */
+import { blobKey } from "../../proto/layout.ts";
+import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "./types.ts";
+
+/** The part of the R2 binding this driver uses (structural, so the edge needs no Workers types). */
+export interface R2BucketLike {
+  head(key: string): Promise<{ size: number } | null>;
+  get(
+    key: string,
+    options?: { range?: { offset: number; length: number } },
+  ): Promise<{ size: number; body: ReadableStream<Uint8Array> } | null>;
+}
+
+export class R2BlobReader implements BlobReader {
+  constructor(private readonly bucket: R2BucketLike) {}
+
+  async stat(digest: string): Promise<BlobInfo | null> {
+    const head = await this.bucket.head(blobKey(digest));
+    return head ? { digest, size: head.size } : null;
+  }
+
+  async get(digest: string, range?: ByteRange): Promise<BlobBody | null> {
+    const options = range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : undefined;
+    const obj = await this.bucket.get(blobKey(digest), options);
+    if (!obj) return null;
+    return range ? { digest, size: obj.size, stream: obj.body, range } : { digest, size: obj.size, stream: obj.body };
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The Cloudflare Workers entry: builds the edge's dependencies from the Worker's bindings
+ * (wrangler.toml) once per isolate and hands every request to the Hono app.
+ *
+ *   BLOBS            R2 binding (or the S3_* vars for any S3 store)
+ *   TAGS             KV namespace, tag → manifest cache (behind the Cache API)
+ *   BUILDER_URLS     builder base URLs, comma or space separated
+ *   BUILDER_TOKEN    secret sent to the builders
+ *   PUBLIC_BLOB_URL  public / custom-domain bucket URL to redirect blob GETs to
+ *   S3_ENDPOINT S3_BUCKET S3_REGION S3_ACCESS_KEY_ID S3_SECRET_ACCESS_KEY (secret) S3_PATH_STYLE
+ *                    S3 reads, or (with BLOBS) only presigning against R2's S3 endpoint
+ */
+import { createApp, type EdgeDeps } from "./app.ts";
+import { routedBuilder } from "./builder/chooser.ts";
+import { errorResponse, errors } from "./errors.ts";
+import { type BuilderClient, type BuilderFactory, noBuilder } from "./builder/client.ts";
+import { CacheApiTagCache, type CacheLike, KVTagCache, type KVNamespaceLike, type TagCache, TieredTagCache } from "./cache.ts";
+import { publicBlobURL } from "./storage/public-url.ts";
+import { R2BlobReader, type R2BucketLike } from "./storage/r2.ts";
+import { type S3Config, S3BlobReader, s3Presigner } from "./storage/s3.ts";
+import { type BlobReader, withBlobURL } from "./storage/types.ts";
+
+export interface WorkerEnv {
+  BLOBS?: R2BucketLike;
+  TAGS?: KVNamespaceLike;
+  BUILDER_URLS?: string;
+  BUILDER_TOKEN?: string;
+  PUBLIC_BLOB_URL?: string;
+  S3_ENDPOINT?: string;
+  S3_BUCKET?: string;
+  S3_REGION?: string;
+  S3_ACCESS_KEY_ID?: string;
+  S3_SECRET_ACCESS_KEY?: string;
+  S3_PATH_STYLE?: string;
+  SIGNED_URL_WINDOW_SECONDS?: string;
+  SOURCE?: string;
+  TAG_STALE_SECONDS?: string;
+  BUILD_TIMEOUT_SECONDS?: string;
+}
+
+function s3Config(env: WorkerEnv): S3Config | null {
+  const { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = env;
+  if (!S3_ENDPOINT || !S3_BUCKET || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) return null;
+  const cfg: S3Config = {
+    endpoint: S3_ENDPOINT,
+    bucket: S3_BUCKET,
+    region: env.S3_REGION || "auto",
+    accessKeyId: S3_ACCESS_KEY_ID,
+    secretAccessKey: S3_SECRET_ACCESS_KEY,
+    pathStyle: env.S3_PATH_STYLE !== "false",
+  };
+  const window = Number(env.SIGNED_URL_WINDOW_SECONDS);
+  if (window > 0) cfg.windowSeconds = window;
+  return cfg;
+}
+
+export function blobReaderFromEnv(env: WorkerEnv): BlobReader {
+  const s3 = s3Config(env);
+  let reader: BlobReader;
+  if (env.BLOBS) reader = new R2BlobReader(env.BLOBS);
+  else if (s3) reader = new S3BlobReader(s3);
+  else throw new Error("no blob storage: bind an R2 bucket as BLOBS or set the S3_* variables");
+  if (env.PUBLIC_BLOB_URL) return withBlobURL(reader, publicBlobURL(env.PUBLIC_BLOB_URL));
+  if (env.BLOBS && s3) return withBlobURL(reader, s3Presigner(s3));
+  return reader;
+}
+
+export function tagCacheFromEnv(env: WorkerEnv, staleSeconds: number): TagCache {
+  const tiers: TagCache[] = [];
+  const cacheApi = (globalThis as { caches?: { default?: CacheLike } }).caches?.default;
+  if (cacheApi) tiers.push(new CacheApiTagCache(cacheApi, staleSeconds));
+  if (env.TAGS) tiers.push(new KVTagCache(env.TAGS, staleSeconds));
+  return new TieredTagCache(tiers);
+}
+
+export function builderFromEnv(env: WorkerEnv, makeBuilder: BuilderFactory): BuilderClient {
+  const urls = (env.BUILDER_URLS ?? "").split(/[\s,]+/).filter(Boolean);
+  if (urls.length === 0) return noBuilder;
+  return routedBuilder(new Map(urls.map((u) => [u, makeBuilder(u, env.BUILDER_TOKEN)])));
+}
+
+export function depsFromEnv(env: WorkerEnv, makeBuilder: BuilderFactory): EdgeDeps {
+  const staleSeconds = Number(env.TAG_STALE_SECONDS) || 86_400;
+  const config: EdgeDeps["config"] = { staleSeconds };
+  if (env.SOURCE) config.source = env.SOURCE;
+  if (Number(env.BUILD_TIMEOUT_SECONDS) > 0) config.buildTimeoutSeconds = Number(env.BUILD_TIMEOUT_SECONDS);
+  return {
+    blobs: blobReaderFromEnv(env),
+    builder: builderFromEnv(env, makeBuilder),
+    tagCache: tagCacheFromEnv(env, staleSeconds),
+    config,
+  };
+}
+
+/**
+ * A Worker whose builders are made by makeBuilder. One app per env object, i.e. per isolate,
+ * so the in-flight build map and recent builds are shared by its concurrent requests.
+ */
+export function createWorker(makeBuilder: BuilderFactory) {
+  const apps = new WeakMap<object, ReturnType<typeof createApp>>();
+  return {
+    fetch(request: Request, env: WorkerEnv): Response | Promise<Response> {
+      let app = apps.get(env);
+      if (!app) {
+        try {
+          app = createApp(depsFromEnv(env, makeBuilder));
+        } catch (err) {
+          // A misconfigured Worker still answers in the registry's own error format.
+          const res = errorResponse(errors.internal(err instanceof Error ? err.message : String(err)));
+          res.headers.set("Docker-Distribution-API-Version", "registry/2.0");
+          return res;
+        }
+        apps.set(env, app);
+      }
+      return app.fetch(request, env);
+    },
+  };
+}
+
+// The Connect/gRPC-web client is not in yet: until it is, BUILDER_URLS have no client and the
+// Worker serves what is cached (503 + Retry-After for the rest). Replace with its factory.
+const pendingConnectClient: BuilderFactory = () => noBuilder;
+
+export default createWorker(pendingConnectClient);

@@ -1,0 +1,60 @@
+/**
+ * The contract every BlobReader passes (memory, R2, filesystem…), as distribution runs one
+ * suite against every storage driver. `put` stores bytes under a digest the way the builder would.
+ */
+import { describe, expect, it } from "vitest";
+import type { BlobReader } from "../../edge/storage/types.ts";
+
+export interface ContractSubject {
+  reader: BlobReader;
+  put(digest: string, bytes: Uint8Array): Promise<void>;
+}
+
+const text = async (s: ReadableStream<Uint8Array>) => new TextDecoder().decode(await new Response(s).arrayBuffer());
+
+export function blobReaderContract(name: string, setup: () => Promise<ContractSubject>): void {
+  describe(`BlobReader contract: ${name}`, () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const missing = `sha256:${"cd".repeat(32)}`;
+    const bytes = new TextEncoder().encode("0123456789abcdef");
+
+    it("stat gives the size, or null when missing", async () => {
+      const s = await setup();
+      await s.put(digest, bytes);
+      expect(await s.reader.stat(digest)).toEqual({ digest, size: 16 });
+      expect(await s.reader.stat(missing)).toBeNull();
+    });
+
+    it("get streams the whole blob with its size", async () => {
+      const s = await setup();
+      await s.put(digest, bytes);
+      const body = await s.reader.get(digest);
+      expect(body?.size).toBe(16);
+      expect(await text(body!.stream)).toBe("0123456789abcdef");
+      expect(await s.reader.get(missing)).toBeNull();
+    });
+
+    it("get with a range streams that slice and reports the whole size", async () => {
+      const s = await setup();
+      await s.put(digest, bytes);
+      const body = await s.reader.get(digest, { start: 3, end: 6 });
+      expect(body?.size).toBe(16);
+      expect(body?.range).toEqual({ start: 3, end: 6 });
+      expect(await text(body!.stream)).toBe("3456");
+      const tail = await s.reader.get(digest, { start: 15, end: 15 });
+      expect(await text(tail!.stream)).toBe("f");
+    });
+
+    it("an empty blob is a blob", async () => {
+      const s = await setup();
+      await s.put(digest, new Uint8Array());
+      expect(await s.reader.stat(digest)).toEqual({ digest, size: 0 });
+      expect(await text((await s.reader.get(digest))!.stream)).toBe("");
+    });
+
+    it("refuses keys that are not sha256 digests instead of reading elsewhere", async () => {
+      const s = await setup();
+      await expect(s.reader.stat("sha256:../../etc/passwd")).rejects.toThrow(/not a sha256 digest/);
+    });
+  });
+}

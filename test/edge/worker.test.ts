@@ -1,0 +1,118 @@
+/**
+ * The Worker entry (edge/worker.ts) with the bindings of wrangler.toml: R2 for blobs, KV for
+ * tags, vars for the rest. No builder client is wired yet, so only cached images serve.
+ */
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { chooseByRendezvous } from "../../edge/builder/chooser.ts";
+import { MemoryBuilder } from "../../edge/builder/memory.ts";
+import { KVTagCache } from "../../edge/cache.ts";
+import { requestKey } from "../../edge/names.ts";
+import { createWorker, type WorkerEnv } from "../../edge/worker.ts";
+import { blobKey } from "../../proto/layout.ts";
+import { KNOWN_PACKAGES, ociError } from "./harness.ts";
+
+const DOCKER = "application/vnd.docker.distribution.manifest.v2+json";
+
+/** Stores a manifest in R2 and its tag in KV, as the builder and an earlier pull would. */
+async function seed(tag: string): Promise<{ digest: string; bytes: Uint8Array }> {
+  const bytes = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: DOCKER, config: {}, layers: [], tag }));
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const digest = `sha256:${[...hash].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  await env.BLOBS.put(blobKey(digest), bytes);
+  await new KVTagCache(env.TAGS).put(requestKey({ arch: "amd64", packages: ["git"], tag }), {
+    digest, mediaType: DOCKER, size: bytes.byteLength, expires: null,
+  });
+  return { digest, bytes };
+}
+
+describe("Worker entry", () => {
+  it("answers /v2/ with the API version header", async () => {
+    const res = await SELF.fetch("https://registry.test/v2/");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("docker-distribution-api-version")).toBe("registry/2.0");
+  });
+
+  it("serves a cached image from KV + R2 while no builder is reachable", async () => {
+    const { digest, bytes } = await seed("cached");
+    const res = await SELF.fetch("https://registry.test/v2/git/manifests/cached");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("docker-content-digest")).toBe(digest);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes);
+    const head = await SELF.fetch(`https://registry.test/v2/git/manifests/${digest}`, { method: "HEAD" });
+    expect([head.status, head.headers.get("content-length")]).toEqual([200, String(bytes.byteLength)]);
+  });
+
+  it("answers 503 with Retry-After for an image it cannot build", async () => {
+    const res = await SELF.fetch("https://registry.test/v2/git/manifests/never-built");
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).toBe("60");
+    expect((await ociError(res)).code).toBe("UNAVAILABLE");
+  });
+
+  it("streams blobs from R2 when nothing can redirect, HEAD included", async () => {
+    const { digest, bytes } = await seed("blob");
+    const res = await SELF.fetch(`https://registry.test/v2/git/blobs/${digest}`, { headers: { Range: "bytes=0-9" } });
+    expect(res.status).toBe(206);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(bytes.slice(0, 10));
+    const head = await SELF.fetch(`https://registry.test/v2/git/blobs/${digest}`, { method: "HEAD" });
+    expect([head.status, head.headers.get("content-length"), head.headers.get("location")]).toEqual([200, String(bytes.byteLength), null]);
+  });
+
+  it("shows the SOURCE var escaped on the landing page", async () => {
+    const html = await (await SELF.fetch("https://registry.test/")).text();
+    expect(html).toContain("nixpkgs &lt;test&gt; &amp; co");
+  });
+});
+
+describe("createWorker with other bindings", () => {
+  const base = env as unknown as WorkerEnv;
+
+  it("redirects blob GETs to PUBLIC_BLOB_URL, and presigns against R2's S3 endpoint with S3 credentials", async () => {
+    const { digest } = await seed("redirects");
+    const worker = createWorker(() => ({ build: () => Promise.reject(new Error("unused")) }));
+    const pub = await worker.fetch(new Request(`https://r.test/v2/git/blobs/${digest}`), { ...base, PUBLIC_BLOB_URL: "https://blobs.example.com/" });
+    expect(pub.status).toBe(307);
+    expect(pub.headers.get("location")).toBe(`https://blobs.example.com/${blobKey(digest)}`);
+    const s3env = { ...base, S3_ENDPOINT: "https://acct.r2.cloudflarestorage.com", S3_ACCESS_KEY_ID: "id", S3_SECRET_ACCESS_KEY: "secret", S3_BUCKET: "nixport" };
+    const signed = await worker.fetch(new Request(`https://r.test/v2/git/blobs/${digest}`), s3env);
+    expect(signed.status).toBe(307);
+    const location = new URL(signed.headers.get("location")!);
+    expect(location.pathname).toBe(`/nixport/${blobKey(digest)}`);
+    expect(location.searchParams.get("X-Amz-Credential")).toMatch(/^id\/\d{8}\/auto\/s3\/aws4_request$/);
+    const head = await worker.fetch(new Request(`https://r.test/v2/git/blobs/${digest}`, { method: "HEAD" }), s3env);
+    expect([head.status, head.headers.get("location")]).toEqual([200, null]);
+  });
+
+  it("spreads images over BUILDER_URLS by rendezvous hashing, passing the token", async () => {
+    const urls = ["https://b1.test", "https://b2.test", "https://b3.test"];
+    const builders = new Map(urls.map((u) => [u, new MemoryBuilder({ packages: KNOWN_PACKAGES })]));
+    const tokens: (string | undefined)[] = [];
+    const worker = createWorker((url, token) => {
+      tokens.push(token);
+      return builders.get(url)!;
+    });
+    const wenv = { ...base, BUILDER_URLS: urls.join(", "), BUILDER_TOKEN: "t0ken" };
+    const names = ["git", "htop", "hello", "curl", "nano", "git/htop", "curl/hello", "coreutils"];
+    for (const n of names) {
+      const res = await worker.fetch(new Request(`https://r.test/v2/${n}/manifests/route-test`), wenv);
+      // The memory builders write to their own stores, so the manifest GET works from the build result.
+      expect(res.status).toBe(200);
+    }
+    expect(tokens).toEqual(["t0ken", "t0ken", "t0ken"]);
+    for (const n of names) {
+      const packages = n.split("/").sort();
+      const chosen = chooseByRendezvous(urls, requestKey({ arch: "amd64", packages, tag: "route-test" }));
+      expect(builders.get(chosen)!.calls.map((c) => c.packages)).toContainEqual(packages);
+    }
+    expect([...builders.values()].reduce((n, b) => n + b.calls.length, 0)).toBe(names.length);
+  });
+
+  it("answers a Worker without storage with a well-formed error", async () => {
+    const worker = createWorker(() => ({ build: () => Promise.reject(new Error("unused")) }));
+    const res = await worker.fetch(new Request("https://r.test/v2/"), {});
+    expect(res.status).toBe(500);
+    expect(res.headers.get("docker-distribution-api-version")).toBe("registry/2.0");
+    expect((await ociError(res)).code).toBe("UNKNOWN");
+  });
+});
