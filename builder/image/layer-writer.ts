@@ -1,0 +1,223 @@
+/**
+ * The layer writer: tar entries → a compressed layer file with known digests. One pass
+ * hashes the tar (diffId), compresses it, hashes and counts the compressed bytes (digest,
+ * size) and writes them to a temp file in `outDir`, renamed to `<hex>.tar.gz|zst` only when
+ * whole. Memory stays bounded: files are streamed in 1 MiB reads and every stage applies
+ * backpressure. Headers are fixed (mtime 1, uid/gid 0, no user or group names), so the same
+ * entries always give the same bytes.
+ */
+import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, open, rename, rm } from "node:fs/promises";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import type { Duplex } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import tar, { type Header } from "tar-stream";
+import { digestHex, digestOf, newDigester } from "./digest.ts";
+import { ParallelGzip } from "./gzip-parallel.ts";
+import { layerMediaType, type Compression } from "./media-types.ts";
+import { storePathEntries, type TarEntry } from "./tar-entries.ts";
+import { zstdStage } from "./zstd-pipe.ts";
+
+const READ_SIZE = 1 << 20;
+const PACK_BUFFER = 4 << 20;
+const MTIME = new Date(1000);
+
+export interface WriteLayerOptions {
+  /** Where the finished layer file goes (created if missing). */
+  outDir: string;
+  /** The directory that plays /nix/store when reading store paths; default /nix/store. */
+  storeRoot?: string;
+  /** Default gzip. */
+  compression?: Compression;
+  /** Compression level; default 6 for gzip, 3 for zstd. */
+  level?: number;
+  signal?: AbortSignal;
+}
+
+export interface WrittenLayer {
+  /** The layer file, named `<hex of digest>.tar.gz` or `.tar.zst`. */
+  file: string;
+  /** sha256 of the compressed bytes: the blob's name. */
+  digest: string;
+  /** sha256 of the uncompressed tar: the config's rootfs diff_id. */
+  diffId: string;
+  /** Compressed size in bytes. */
+  size: number;
+  /** OCI layer media type (a Docker manifest maps it with layerMediaType). */
+  mediaType: string;
+  compression: Compression;
+}
+
+/** A layer to write: store paths, or entries made up by the caller (the symlink forest). */
+export type LayerInput =
+  | { storePaths: readonly string[] }
+  | { entries: Iterable<TarEntry> | AsyncIterable<TarEntry> };
+
+/** Writes one layer holding the store paths `paths` (absolute, under /nix/store). */
+export function writeLayer(paths: readonly string[], options: WriteLayerOptions): Promise<WrittenLayer> {
+  return writeTarLayer(storePathEntries(paths, options.storeRoot), options);
+}
+
+/**
+ * Writes layers, at most `parallel` (default: one per core) at a time; results in input
+ * order. The first failure aborts the others and is thrown.
+ */
+export async function writeLayers(
+  inputs: readonly LayerInput[],
+  options: WriteLayerOptions & { parallel?: number },
+): Promise<WrittenLayer[]> {
+  const abort = new AbortController();
+  const stop = () => abort.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", stop, { once: true });
+  const results: WrittenLayer[] = new Array(inputs.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < inputs.length && !abort.signal.aborted) {
+      const i = next++;
+      const input = inputs[i]!;
+      const entries = "storePaths" in input ? storePathEntries(input.storePaths, options.storeRoot) : input.entries;
+      results[i] = await writeTarLayer(entries, { ...options, signal: abort.signal });
+    }
+  };
+  const n = Math.max(1, Math.min(options.parallel ?? availableParallelism(), inputs.length));
+  const failures: unknown[] = [];
+  const runs = Array.from({ length: n }, () =>
+    worker().catch((err: unknown) => {
+      failures.push(err);
+      abort.abort(err);
+    }),
+  );
+  // Wait for every writer to stop (and clean up) before reporting the first failure.
+  await Promise.all(runs);
+  options.signal?.removeEventListener("abort", stop);
+  if (failures.length > 0) throw failures[0];
+  abort.signal.throwIfAborted();
+  return results;
+}
+
+/** Writes one layer from entries already in tar order (see tar-entries.ts). */
+export async function writeTarLayer(
+  entries: Iterable<TarEntry> | AsyncIterable<TarEntry>,
+  options: WriteLayerOptions,
+): Promise<WrittenLayer> {
+  const compression = options.compression ?? "gzip";
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  await mkdir(options.outDir, { recursive: true });
+  const partial = join(options.outDir, `.partial-${randomUUID()}`);
+  // A few MiB of tar buffered ahead lets file reads overlap compression instead of taking
+  // turns with it (streamx's default is 16 KiB).
+  const pack = tar.pack({ highWaterMark: PACK_BUFFER });
+  const compressor = compressorFor(compression, options.level);
+  const diff = newDigester();
+  const blob = newDigester();
+  let size = 0;
+  fillPack(pack, entries, signal).catch((err: unknown) => pack.destroy(err as Error));
+  try {
+    await pipeline(
+      async function* tarBytes() {
+        for await (const chunk of pack as AsyncIterable<Buffer>) {
+          diff.update(chunk);
+          yield chunk;
+        }
+      },
+      compressor.stream,
+      async function* compressedBytes(source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          blob.update(chunk);
+          size += chunk.length;
+          yield chunk;
+        }
+      },
+      createWriteStream(partial, { flags: "wx" }),
+      signal ? { signal } : {},
+    );
+    await compressor.exited;
+    const digest = digestOf(blob);
+    const file = join(options.outDir, digestHex(digest) + (compression === "gzip" ? ".tar.gz" : ".tar.zst"));
+    await rename(partial, file);
+    return { file, digest, diffId: digestOf(diff), size, mediaType: layerMediaType("oci", compression), compression };
+  } catch (err) {
+    pack.destroy();
+    compressor.stream.destroy();
+    await rm(partial, { force: true });
+    throw err;
+  }
+}
+
+function compressorFor(compression: Compression, level: number | undefined): { stream: Duplex; exited: Promise<void> } {
+  if (compression === "zstd") return zstdStage(level ?? 3);
+  return { stream: new ParallelGzip({ level: level ?? 6 }), exited: Promise.resolve() };
+}
+
+type Pack = ReturnType<typeof tar.pack>;
+type Sink = ReturnType<Pack["entry"]>;
+
+/** Feeds entries into the tar packer, one at a time, honouring its backpressure. */
+async function fillPack(pack: Pack, entries: Iterable<TarEntry> | AsyncIterable<TarEntry>, signal?: AbortSignal) {
+  for await (const entry of entries) {
+    signal?.throwIfAborted();
+    const header: Partial<Header> & { name: string } = {
+      name: entry.name,
+      type: entry.type,
+      mode: entry.mode,
+      size: entry.type === "file" ? entry.size : 0,
+      mtime: MTIME,
+      uid: 0,
+      gid: 0,
+      uname: "",
+      gname: "",
+      ...(entry.type === "symlink" ? { linkname: entry.target } : {}),
+    };
+    let done!: Promise<void>;
+    const sink = new Promise<Sink>((resolveSink) => {
+      done = new Promise<void>((resolve, reject) => {
+        resolveSink(pack.entry(header, (err) => (err ? reject(err) : resolve())));
+      });
+    });
+    done.catch(() => {}); // awaited below; a failed copy must not leave it unhandled
+    if (entry.type === "file") await copyFile(entry.source, entry.size, await sink);
+    await done;
+  }
+  pack.finalize();
+}
+
+/** Streams exactly `size` bytes of `source` into a tar entry, reading one chunk ahead. */
+async function copyFile(source: string, size: number, sink: Sink): Promise<void> {
+  const fd = await open(source, "r");
+  const read = async (position: number): Promise<Buffer> => {
+    const buf = Buffer.allocUnsafe(Math.min(READ_SIZE, size - position));
+    const { bytesRead } = await fd.read(buf, 0, buf.length, position);
+    if (bytesRead < buf.length) throw new Error(`${source} shrank while being written to a layer`);
+    return buf;
+  };
+  let ahead: Promise<Buffer> | undefined = size > 0 ? read(0) : undefined;
+  try {
+    let position = 0;
+    while (ahead) {
+      const buf: Buffer = await ahead;
+      position += buf.length;
+      ahead = position < size ? read(position) : undefined;
+      if (!sink.write(buf)) await drained(sink);
+    }
+    sink.end(undefined);
+  } finally {
+    await ahead?.catch(() => {});
+    await fd.close();
+  }
+}
+
+function drained(sink: Sink): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => (off(), resolve());
+    const onClose = () => (off(), reject(new Error("tar entry closed while writing")));
+    const off = () => {
+      sink.off("drain", onDrain);
+      sink.off("close", onClose);
+    };
+    sink.on("drain", onDrain);
+    sink.on("close", onClose);
+  });
+}

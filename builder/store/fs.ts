@@ -1,0 +1,152 @@
+/**
+ * The embedded default store: the layout of proto/layout.ts as files under one folder.
+ *
+ * Every write goes to a fresh file in <root>/.tmp/ (same filesystem), is fsynced, and is then
+ * renamed onto its key, so a reader or a crash sees the whole object or nothing. Keys come
+ * only from the layout (keys.ts), so nothing can be read or written outside the root.
+ */
+import { randomUUID } from "node:crypto";
+import { copyFile, link, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import type { Readable } from "node:stream";
+import { dirname, join, resolve, sep } from "node:path";
+import { blobKeyOf, checkRange, InvalidKeyError, layoutKeyOf, RangeNotSatisfiableError, recordKeyOf } from "./keys.ts";
+import type { BlobStore, ByteRange, ObjectStat } from "./types.ts";
+
+/** Link errors after which a copy still works (another filesystem, no hard links there). */
+const COPY_INSTEAD = new Set(["EXDEV", "EPERM", "EMLINK", "ENOTSUP", "EOPNOTSUPP"]);
+
+export class FsBlobStore implements BlobStore {
+  readonly root: string;
+  private readonly tmpDir: string;
+
+  constructor(rootDir: string) {
+    this.root = resolve(rootDir);
+    this.tmpDir = join(this.root, ".tmp");
+  }
+
+  async statBlob(digest: string): Promise<ObjectStat | null> {
+    const st = await statOrNull(this.pathOf(blobKeyOf(digest)));
+    return st?.isFile() ? { size: st.size } : null;
+  }
+
+  async readBlob(digest: string, range?: ByteRange): Promise<Readable | null> {
+    const path = this.pathOf(blobKeyOf(digest));
+    checkRange(range);
+    // Open first, then size the open file: no race with a concurrent replace.
+    const handle = await open(path, "r").catch(nullIfAbsent);
+    if (!handle) return null;
+    try {
+      const { size } = await handle.stat();
+      if (!range) return handle.createReadStream();
+      if (range.start >= size) throw new RangeNotSatisfiableError(`range ${range.start}- of ${digest} (${size} bytes)`);
+      return handle.createReadStream({ start: range.start, end: Math.min(range.end, size - 1) });
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Hard-links `file` into the store (copies it across filesystems); the caller keeps its
+   * file but must not modify it in place afterwards, since with a link both names share it.
+   */
+  async putBlobFile(digest: string, file: string, _mediaType: string): Promise<void> {
+    const key = blobKeyOf(digest);
+    const source = await stat(file);
+    if (!source.isFile()) throw new Error(`putBlobFile ${digest}: ${file} is not a regular file`);
+    if ((await this.statBlob(digest))?.size === source.size) return;
+    await this.publish(key, async (tmp) => {
+      await link(file, tmp).catch(async (err: NodeJS.ErrnoException) => {
+        if (!COPY_INSTEAD.has(err.code ?? "")) throw err;
+        await copyFile(file, tmp);
+      });
+      const handle = await open(tmp, "r");
+      try {
+        await handle.sync();
+        const { size } = await handle.stat();
+        if (size !== source.size) throw new Error(`putBlobFile ${digest}: wrote ${size} of ${source.size} bytes`);
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  async putBlobBytes(digest: string, bytes: Uint8Array, _mediaType: string): Promise<void> {
+    const key = blobKeyOf(digest);
+    if ((await this.statBlob(digest))?.size === bytes.byteLength) return;
+    await this.writeAtomically(key, [bytes]);
+  }
+
+  async getRecord<T>(key: string): Promise<T | null> {
+    const text = await readFile(this.pathOf(recordKeyOf(key)), "utf8").catch(nullIfAbsent);
+    return text === null ? null : (JSON.parse(text) as T);
+  }
+
+  async putRecord(key: string, value: unknown): Promise<void> {
+    const path = recordKeyOf(key);
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TypeError(`putRecord ${key}: value is not JSON`);
+    await this.writeAtomically(path, [new TextEncoder().encode(json)]);
+  }
+
+  /**
+   * Writes the chunks of `source` to a temp file and renames it onto `key` once all of it is
+   * on disk. A failing source or a crash midway leaves nothing under `key`.
+   */
+  async writeAtomically(key: string, source: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void> {
+    await this.publish(layoutKeyOf(key), async (tmp) => {
+      const handle = await open(tmp, "wx", 0o644);
+      try {
+        for await (const chunk of source) await handle.write(chunk);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  /** Lets `fill` create the temp file, then renames it onto `key` and syncs the folder. */
+  private async publish(key: string, fill: (tmp: string) => Promise<void>): Promise<void> {
+    const final = this.pathOf(key);
+    await mkdir(this.tmpDir, { recursive: true });
+    const tmp = join(this.tmpDir, randomUUID());
+    try {
+      await fill(tmp);
+      await mkdir(dirname(final), { recursive: true });
+      await rename(tmp, final);
+    } finally {
+      // Also after a rename: when tmp and final are links to one file (two puts linking the
+      // same source), rename() succeeds without removing tmp.
+      await rm(tmp, { force: true });
+    }
+    await syncDir(dirname(final));
+  }
+
+  /** The file of a layout key; a second guard on top of the key checks. */
+  private pathOf(key: string): string {
+    const path = resolve(this.root, key);
+    if (!path.startsWith(this.root + sep) || key.includes("\0")) {
+      throw new InvalidKeyError(`key escapes the store: ${JSON.stringify(key)}`);
+    }
+    return path;
+  }
+}
+
+/** Makes a rename durable: the folder's entry is on disk, not just the file's bytes. */
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function statOrNull(path: string) {
+  return stat(path).catch(nullIfAbsent);
+}
+
+function nullIfAbsent(err: NodeJS.ErrnoException): null {
+  if (err.code === "ENOENT" || err.code === "ENOTDIR") return null;
+  throw err;
+}

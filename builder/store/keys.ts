@@ -1,0 +1,64 @@
+/**
+ * Checks on what callers hand a store, done before any I/O: storage keys come only from the
+ * layout in proto/layout.ts, so no key can name anything outside the store's root or prefix.
+ */
+import { blobKey, imageRecordKey, layerRecordKey } from "../../proto/layout.ts";
+import type { ByteRange } from "./types.ts";
+
+/** A key or digest outside the layout. */
+export class InvalidKeyError extends Error {
+  override name = "InvalidKeyError";
+}
+
+/** A range that starts at or past the end of the blob (HTTP 416). */
+export class RangeNotSatisfiableError extends Error {
+  override name = "RangeNotSatisfiableError";
+}
+
+/** The storage key of a blob; throws InvalidKeyError unless `digest` is `sha256:<64 hex>`. */
+export function blobKeyOf(digest: string): string {
+  try {
+    return blobKey(digest);
+  } catch (err) {
+    throw new InvalidKeyError((err as Error).message);
+  }
+}
+
+const RECORD_RE = /^(layers|images)\/([^/]*)\.json$/;
+
+/**
+ * `key` itself when it is exactly `layers/<layerKey>.json` or `images/<imageKey>.json` as the
+ * layout builds them; InvalidKeyError for anything else (`..`, `/abs`, NUL, other folders).
+ */
+export function recordKeyOf(key: string): string {
+  const m = RECORD_RE.exec(key);
+  const name = m?.[2];
+  if (m && name !== undefined) {
+    try {
+      const rebuilt = m[1] === "layers" ? layerRecordKey(name) : imageRecordKey(name);
+      if (rebuilt === key) return key;
+    } catch {
+      // falls through to the error below
+    }
+  }
+  throw new InvalidKeyError(`not a record key of the layout: ${JSON.stringify(key)}`);
+}
+
+/** Rejects ranges no store could serve: negative, fractional, or ending before they start. */
+export function checkRange(range: ByteRange | undefined): void {
+  if (range === undefined) return;
+  const { start, end } = range;
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new RangeError(`invalid byte range ${JSON.stringify(range)}`);
+  }
+}
+
+/** `key` itself when it is a blob key or a record key of the layout; else InvalidKeyError. */
+export function layoutKeyOf(key: string): string {
+  if (key.startsWith("blobs/")) {
+    const hex = key.slice("blobs/sha256/".length);
+    if (key.startsWith("blobs/sha256/") && blobKeyOf(`sha256:${hex}`) === key) return key;
+    throw new InvalidKeyError(`not a blob key of the layout: ${JSON.stringify(key)}`);
+  }
+  return recordKeyOf(key);
+}
