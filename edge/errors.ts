@@ -20,6 +20,11 @@ export class RegistryError extends Error {
   readonly detail: unknown;
   /** Extra response headers (Retry-After, Allow, Content-Range). */
   readonly headers: Record<string, string>;
+  /**
+   * A one-line summary sent as the HTTP reason phrase. Registry clients (containers/image,
+   * docker) print only the status line of a 5xx answer, never its body.
+   */
+  reason?: string;
 
   constructor(status: number, code: ErrorCode, message: string, detail: unknown = null, headers: Record<string, string> = {}) {
     super(message);
@@ -43,8 +48,12 @@ export const errors = {
     new RegistryError(405, "UNSUPPORTED", "this registry is pull-only", { method: method.slice(0, 32) }, { Allow: allow }),
   rangeNotSatisfiable: (size: number) =>
     new RegistryError(416, "RANGE_INVALID", "requested range not satisfiable", { size }, { "Content-Range": `bytes */${size}` }),
-  buildFailed: (detail: { derivation?: string; logTail?: string; message: string }) =>
-    new RegistryError(500, "BUILD_FAILED", "the image failed to build", detail),
+  buildFailed: (detail: { derivation?: string; logTail?: string; message: string }) => {
+    const e = new RegistryError(500, "BUILD_FAILED", "the image failed to build", detail);
+    const tail = (detail.logTail ?? "").trim().split("\n").slice(-3).join(" | ");
+    e.reason = `Build failed: ${detail.derivation ?? detail.message}${tail ? `: ${tail}` : ""}`;
+    return e;
+  },
   unavailable: (message: string, retryAfterSeconds: number) =>
     new RegistryError(503, "UNAVAILABLE", message, { retryAfterSeconds }, { "Retry-After": String(retryAfterSeconds) }),
   internal: (message: string) => new RegistryError(500, "UNKNOWN", "internal error", { message }),
@@ -56,6 +65,12 @@ export function errorResponse(err: unknown): Response {
   const body = JSON.stringify({ errors: [{ code: e.code, message: e.message, detail: e.detail }] });
   return new Response(body, {
     status: e.status,
+    ...(e.reason ? { statusText: reasonPhrase(e.reason) } : {}),
     headers: { "Content-Type": "application/json", ...e.headers },
   });
+}
+
+/** Text safe as an HTTP/1.1 reason phrase: visible ASCII and spaces, at most 512 characters. */
+export function reasonPhrase(text: string): string {
+  return text.replace(/[^\x20-\x7e]+/g, " ").slice(0, 512).trim();
 }

@@ -11,6 +11,7 @@
  *                    S3 reads, or (with BLOBS) only presigning against R2's S3 endpoint
  */
 import { createApp, type EdgeDeps } from "./app.ts";
+import { connectBuilder } from "./builder/connect.ts";
 import { routedBuilder } from "./builder/chooser.ts";
 import { errorResponse, errors } from "./errors.ts";
 import { type BuilderClient, type BuilderFactory, noBuilder } from "./builder/client.ts";
@@ -119,6 +120,4 @@ export function createWorker(makeBuilder: BuilderFactory) {
 
 // The Connect/gRPC-web client is not in yet: until it is, BUILDER_URLS have no client and the
 // Worker serves what is cached (503 + Retry-After for the rest). Replace with its factory.
-const pendingConnectClient: BuilderFactory = () => noBuilder;
-
-export default createWorker(pendingConnectClient);
+export default createWorker((url, token) => connectBuilder({ baseUrl: url, token }));

@@ -56,7 +56,14 @@ export interface RunningEdge {
 export function listen(app: Hono, opts: { port?: number; hostname?: string } = {}): Promise<RunningEdge> {
   const hostname = opts.hostname ?? "127.0.0.1";
   return new Promise((resolve) => {
-    const server = serve({ fetch: app.fetch, port: opts.port ?? 0, hostname }, (info: AddressInfo) => {
+    // @hono/node-server drops a Response's statusText; Node keeps a statusMessage set before
+    // writeHead, so copy it there (build failures carry their log tail in it).
+    const fetch = async (req: Request, env: { outgoing: { statusMessage: string } }) => {
+      const res = await app.fetch(req, env);
+      if (res.statusText) env.outgoing.statusMessage = res.statusText;
+      return res;
+    };
+    const server = serve({ fetch, port: opts.port ?? 0, hostname }, (info: AddressInfo) => {
       resolve({
         port: info.port,
         url: `http://${hostname}:${info.port}`,

@@ -1,0 +1,110 @@
+/**
+ * The builder assembled from its parts: package source, Nix, object store, single-flight
+ * builds and the build pipeline, behind the BuilderBackend the gRPC service serves.
+ */
+import { createHash } from "node:crypto";
+import { access, mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import type { BuilderConfig } from "./config.ts";
+import { BuildError } from "./errors.ts";
+import type { BuilderBackend } from "./grpc/service.ts";
+import { loadPopularity, type Popularity } from "./layers/popularity.ts";
+import { Nix } from "./nix/nix.ts";
+import { run } from "./nix/run.ts";
+import { pipelineBuildFn } from "./pipeline.ts";
+import { BuildFlights } from "./service/flights.ts";
+import { sourceFromEnv, type PackageSource } from "./sources.ts";
+import { createStoreFromEnv } from "./store/index.ts";
+import type { BlobStore } from "./store/types.ts";
+
+export interface Builder {
+  backend: BuilderBackend;
+  flights: BuildFlights;
+  nix: Nix;
+  source: PackageSource;
+  store: BlobStore;
+  /** Refuses new builds and lets running ones finish (cancelled after graceMs). */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface BuilderParts {
+  source?: PackageSource;
+  store?: BlobStore;
+  nix?: Nix;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEnv = process.env, parts: BuilderParts = {}): Promise<Builder> {
+  const log = parts.log ?? (() => {});
+  const source = parts.source ?? sourceFromEnv(env, config.dataDir);
+  const store = parts.store ?? createStoreFromEnv({ ...env, NIXPORT_DATA: config.dataDir });
+  const nix = parts.nix ?? new Nix({ gcRootDir: join(config.dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs });
+  const workDir = join(config.dataDir, "work");
+  await mkdir(workDir, { recursive: true });
+  let popularity: Popularity | undefined;
+  let popularityDigest: string | undefined;
+  if (config.popularity) {
+    popularity = await loadPopularity(config.popularity);
+    popularityDigest = createHash("sha256").update(JSON.stringify([...popularity].sort())).digest("hex");
+  }
+  const build = pipelineBuildFn({ nix, source, store, workDir, popularity, popularityDigest, layerBudget: config.layerBudget, writeParallelism: config.writeParallelism });
+  const flights = new BuildFlights(
+    async (spec, emit, signal) => {
+      const started = Date.now();
+      try {
+        const r = await build(spec, emit, signal);
+        log("build done", { packages: spec.packages, tag: spec.tag, digest: r.manifests[0]?.digest, ms: Date.now() - started });
+        return r;
+      } catch (e) {
+        log("build failed", { packages: spec.packages, tag: spec.tag, kind: (e as BuildError).kind ?? "internal", error: (e as Error).message, ms: Date.now() - started });
+        throw e;
+      }
+    },
+    { maxConcurrent: config.maxBuilds, maxQueued: config.maxQueued },
+  );
+  let closing = false;
+  const backend: BuilderBackend = {
+    serving: () => !closing,
+    build: (spec, onEvent, signal) => flights.run(spec, onEvent, signal),
+    async checkPackages(names, tag, signal) {
+      const resolved = await source.resolve(tag, signal);
+      try {
+        const found = await nix.resolveNames(resolved, names, "x86_64-linux", signal);
+        return { resolved: found.map((n) => n.attrPath.join(".")), unknown: [] };
+      } catch (e) {
+        if (e instanceof BuildError && e.kind === "not_found" && e.details.unknownPackages) {
+          const unknown = new Set(e.details.unknownPackages);
+          return { resolved: [], unknown: names.filter((n) => unknown.has(n)) };
+        }
+        throw e;
+      }
+    },
+  };
+  return {
+    backend,
+    flights,
+    nix,
+    source,
+    store,
+    async close(graceMs = 30_000) {
+      closing = true;
+      await flights.close(graceMs);
+    },
+  };
+}
+
+/**
+ * Checks at startup that Nix is installed and the package source is usable, so a broken
+ * host is a clear message at start, not a failed pull later. Returns Nix's version.
+ */
+export async function checkHost(source: PackageSource): Promise<string> {
+  const r = await run("nix-build", ["--version"]).catch(() => null);
+  if (!r || r.code !== 0) throw new Error("Nix is not installed or not on PATH (nix-build --version failed): install Nix on the builder host");
+  if (source.kind === "path") {
+    const { pkgsPath } = await source.resolve("latest");
+    await access(join(pkgsPath, "default.nix")).catch(() => {
+      throw new Error(`NIXPORT_PKGS_PATH: no default.nix in ${pkgsPath}`);
+    });
+  }
+  return r.stdout.trim();
+}

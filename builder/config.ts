@@ -1,0 +1,41 @@
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
+
+/** The builder's settings, from the environment (README's configuration table). */
+export interface BuilderConfig {
+  dataDir: string;
+  grpcPort: number;
+  token: string | undefined;
+  /** Builds that may run at once. */
+  maxBuilds: number;
+  maxQueued: number;
+  buildTimeoutMs: number;
+  layerBudget: number | undefined;
+  /** Popularity data: a file path or URL. */
+  popularity: string | undefined;
+  /** Layer writes running at once across all builds. */
+  writeParallelism: number;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export function builderConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BuilderConfig {
+  const budget = env.NIXPORT_LAYER_BUDGET ? int(env, "NIXPORT_LAYER_BUDGET", 100) : undefined;
+  return {
+    dataDir: resolve(env.NIXPORT_DATA || "./data"),
+    grpcPort: int(env, "NIXPORT_GRPC_PORT", 50051),
+    token: env.NIXPORT_BUILDER_TOKEN || undefined,
+    maxBuilds: Math.max(1, int(env, "NIXPORT_MAX_BUILDS", 2)),
+    maxQueued: int(env, "NIXPORT_MAX_QUEUED", 100),
+    buildTimeoutMs: int(env, "NIXPORT_BUILD_TIMEOUT_SECONDS", 1800) * 1000,
+    layerBudget: budget,
+    popularity: env.NIXPORT_POPULARITY || undefined,
+    writeParallelism: Math.max(1, int(env, "NIXPORT_WRITE_PARALLELISM", availableParallelism())),
+  };
+}

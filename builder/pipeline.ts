@@ -1,0 +1,220 @@
+/**
+ * One build, start to finish: source → names → Nix → closure → layer plan → layers (cached
+ * ones reused, missing ones written in parallel and uploaded) → symlink forest → config →
+ * manifests → image record. Records are written only after everything they point to.
+ */
+import { createHash } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { imageRecordKey, layerRecordKey, type ImageRecord, type LayerRecord } from "../proto/layout.ts";
+import { BuildError } from "./errors.ts";
+import {
+  buildImageConfig,
+  buildManifest,
+  canonicalJson,
+  forestTarEntries,
+  layerMediaType,
+  planForestFromStore,
+  probeImage,
+  writeLayers,
+  writeTarLayer,
+  type ManifestBlob,
+  type ManifestFormat,
+  type WrittenLayer,
+} from "./image/index.ts";
+import { planLayers, type PlannedLayer } from "./layers/plan.ts";
+import type { Popularity } from "./layers/popularity.ts";
+import type { Nix, NixSystem } from "./nix/nix.ts";
+import type { PackageSource } from "./sources.ts";
+import type { BlobStore } from "./store/types.ts";
+import type { BuildEvent, BuildFn, BuiltManifest, ImageResult, ImageSpec, LayerCompression } from "./service/types.ts";
+
+/** Bumped when anything that shapes an image's bytes changes, so old image records are not reused. */
+export const IMAGE_FORMAT_VERSION = "nixport-image-v1";
+
+export interface PipelineDeps {
+  nix: Nix;
+  source: PackageSource;
+  store: BlobStore;
+  /** Scratch folder for layer files before upload. */
+  workDir: string;
+  popularity?: Popularity;
+  /** A digest of the popularity data: it shapes layers, so it is part of the image key. */
+  popularityDigest?: string;
+  layerBudget?: number;
+  writeParallelism?: number;
+}
+
+const SYSTEMS: Record<ImageSpec["arch"], NixSystem> = { amd64: "x86_64-linux", arm64: "aarch64-linux" };
+
+export function pipelineBuildFn(deps: PipelineDeps): BuildFn {
+  return (spec, emit, signal) => buildImage(deps, spec, emit, signal);
+}
+
+async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEvent) => void, signal: AbortSignal): Promise<ImageResult> {
+  const phase = (p: Parameters<typeof emit>[0] & { type: "phase" }) => emit(p);
+  const system = SYSTEMS[spec.arch];
+
+  phase({ type: "phase", phase: "resolving_source", message: deps.source.description });
+  const source = await deps.source.resolve(spec.tag, signal);
+
+  phase({ type: "phase", phase: "checking_names", message: `${spec.packages.length} packages` });
+  const names = await deps.nix.resolveNames(source, spec.packages, system, signal);
+  // Spellings that resolve to one attribute ("bashinteractive", "bashInteractive") are one package.
+  const attrPaths = [...new Map(names.map((n) => [n.attrPath.join("."), n.attrPath])).entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, p]) => p);
+  const packages = attrPaths.map((p) => p.join("."));
+
+  const imageKey = source.cacheKey
+    ? createHash("sha256")
+        .update(canonicalJson({ v: IMAGE_FORMAT_VERSION, source: source.cacheKey, arch: spec.arch, packages, formats: spec.formats, compression: spec.compression, budget: deps.layerBudget ?? null, popularity: deps.popularityDigest ?? null }))
+        .digest("hex")
+    : null;
+  if (imageKey) {
+    const cached = await cachedImage(deps.store, imageKey, source.revision, packages);
+    if (cached) {
+      phase({ type: "phase", phase: "done", message: "served from the image cache" });
+      return cached;
+    }
+  }
+
+  phase({ type: "phase", phase: "realising", message: packages.join(" ") });
+  const realised = await deps.nix.realise(source, attrPaths, system, { signal, onLog: (line) => emit({ type: "log", line }) });
+  try {
+    const graph = await deps.nix.closure(realised.outputs, signal);
+
+    phase({ type: "phase", phase: "planning", message: `${graph.paths.length} store paths` });
+    const plan = planLayers(graph, { budget: deps.layerBudget, popularity: deps.popularity });
+    const forest = await planForestFromStore(realised.outputs);
+    const facts = await probeImage(forest);
+
+    const count = plan.layers.length + 1;
+    phase({ type: "phase", phase: "writing_layers", message: `${count} layers` });
+    const layers = await storeLayers(deps, plan.layers, spec.compression, signal, (index, l, reused, storePaths) =>
+      emit({ type: "layer", index, count, digest: l.digest, size: l.size, reused, storePaths }),
+    );
+    const forestLayer = await writeAndUpload(deps, () => writeTarLayer(forestTarEntries(forest), { outDir: deps.workDir, compression: spec.compression, signal }));
+    emit({ type: "layer", index: count, count, digest: forestLayer.digest, size: forestLayer.size, reused: false, storePaths: 0 });
+    const all = [...layers, forestLayer];
+
+    phase({ type: "phase", phase: "writing_manifest", message: "config and manifests" });
+    const config = buildImageConfig({
+      architecture: spec.arch,
+      diffIds: all.map((l) => l.diffId),
+      layerComments: [...plan.layers.map((l) => `store paths: ${l.paths.length}`), "symlink forest"],
+      packages,
+      source: deps.source.description,
+      revision: source.revision,
+      ...facts,
+    });
+    const formats: ManifestFormat[] = spec.formats === "both" ? ["docker", "oci"] : [spec.formats];
+    if (spec.compression === "zstd" && formats.includes("docker")) throw new BuildError("invalid_argument", "zstd layers need the OCI manifest format");
+    await deps.store.putBlobBytes(config.digest, config.bytes, formats.includes("oci") ? "application/vnd.oci.image.config.v1+json" : "application/vnd.docker.container.image.v1+json");
+    const manifests: ManifestBlob[] = [];
+    for (const format of formats) {
+      const m = buildManifest({ format, config, layers: all });
+      await deps.store.putBlobBytes(m.digest, m.bytes, m.mediaType);
+      manifests.push(m);
+    }
+    if (imageKey) {
+      const [first, ...rest] = manifests;
+      const record: ImageRecord = {
+        digest: first!.digest,
+        mediaType: first!.mediaType,
+        size: first!.size,
+        alternates: rest.map((m) => ({ digest: m.digest, mediaType: m.mediaType, size: m.size })),
+        revision: source.revision,
+      };
+      await deps.store.putRecord(imageRecordKey(imageKey), record);
+    }
+    phase({ type: "phase", phase: "done", message: manifests[0]!.digest });
+    return { manifests: manifests.map(toBuilt), revision: source.revision, immutable: source.immutable, packages };
+  } finally {
+    await realised.release();
+  }
+}
+
+/** The layer cache's key for a planned layer in one compression. */
+export function layerCacheKey(layerKey: string, compression: LayerCompression): string {
+  return compression === "gzip" ? layerKey : createHash("sha256").update(`${layerKey}\n${compression}`).digest("hex");
+}
+
+type StoredLayer = LayerRecord;
+
+/**
+ * Every planned layer as a stored blob: cached layers (record present, blob present) are
+ * reused without reading a byte of the store; the rest are written in parallel, uploaded and
+ * recorded (record after blob).
+ */
+async function storeLayers(
+  deps: PipelineDeps,
+  planned: readonly PlannedLayer[],
+  compression: LayerCompression,
+  signal: AbortSignal,
+  onLayer: (index: number, layer: StoredLayer, reused: boolean, storePaths: number) => void,
+): Promise<StoredLayer[]> {
+  const out: (StoredLayer | undefined)[] = await Promise.all(
+    planned.map(async (layer) => {
+      const record = await deps.store.getRecord<LayerRecord>(layerRecordKey(layerCacheKey(layer.key, compression)));
+      if (!record) return undefined;
+      const st = await deps.store.statBlob(record.digest);
+      return st?.size === record.size ? record : undefined;
+    }),
+  );
+  out.forEach((r, i) => r && onLayer(i + 1, r, true, planned[i]!.paths.length));
+  const missing = planned.map((l, i) => ({ l, i })).filter(({ i }) => !out[i]);
+  if (missing.length) {
+    const written = await writeLayers(
+      missing.map(({ l }) => ({ storePaths: l.paths })),
+      { outDir: deps.workDir, compression, signal, parallel: deps.writeParallelism },
+    );
+    await Promise.all(
+      written.map(async (w, j) => {
+        const { l, i } = missing[j]!;
+        const record = await upload(deps, w);
+        await deps.store.putRecord(layerRecordKey(layerCacheKey(l.key, compression)), record);
+        out[i] = record;
+        onLayer(i + 1, record, false, l.paths.length);
+      }),
+    );
+  }
+  return out as StoredLayer[];
+}
+
+async function writeAndUpload(deps: PipelineDeps, write: () => Promise<WrittenLayer>): Promise<StoredLayer> {
+  return upload(deps, await write());
+}
+
+/** Uploads a written layer file and removes it; the store keeps its own copy or link. */
+async function upload(deps: PipelineDeps, w: WrittenLayer): Promise<StoredLayer> {
+  try {
+    await deps.store.putBlobFile(w.digest, w.file, w.mediaType);
+  } finally {
+    await rm(w.file, { force: true });
+  }
+  return { digest: w.digest, diffId: w.diffId, size: w.size, mediaType: w.mediaType };
+}
+
+function toBuilt(m: ManifestBlob): BuiltManifest {
+  return { content: m.bytes, digest: m.digest, mediaType: m.mediaType, size: m.size };
+}
+
+/** The image for an immutable source, from its record and manifest blobs, or null. */
+async function cachedImage(store: BlobStore, imageKey: string, revision: string, packages: string[]): Promise<ImageResult | null> {
+  const record = await store.getRecord<ImageRecord>(imageRecordKey(imageKey));
+  if (!record) return null;
+  const manifests: BuiltManifest[] = [];
+  for (const d of [record, ...(record.alternates ?? [])]) {
+    const stream = await store.readBlob(d.digest);
+    if (!stream) return null;
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    const content = Buffer.concat(chunks);
+    manifests.push({ content, digest: d.digest, mediaType: d.mediaType, size: content.length });
+  }
+  return { manifests, revision, immutable: true, packages };
+}
+
+export { layerMediaType };
+export const _join = join;

@@ -1,0 +1,56 @@
+/**
+ * `npm start`: the all-in-one registry. The edge (Hono on Node) on PORT and the builder in
+ * the same process, its gRPC API on NIXPORT_GRPC_PORT; the edge reaches the builder through
+ * the same Connect client the Worker uses, over loopback.
+ */
+import { randomBytes } from "node:crypto";
+import { checkHost, createBuilder } from "../../builder/builder.ts";
+import { builderConfigFromEnv } from "../../builder/config.ts";
+import { startGrpcServer } from "../../builder/grpc/server.ts";
+import { jsonLog } from "../../builder/log.ts";
+import { connectBuilder } from "../builder/connect.ts";
+import { createNodeEdge, listen } from "./app.ts";
+
+const log = jsonLog("nixport");
+try {
+  const env = process.env;
+  const config = builderConfigFromEnv(env);
+  // Without a configured token the builder still gets one: a random one only this process knows.
+  const token = config.token ?? randomBytes(24).toString("base64url");
+  const builder = await createBuilder({ ...config, token }, env, { log });
+  const nixVersion = await checkHost(builder.source);
+  const grpc = await startGrpcServer(builder.backend, { port: config.grpcPort, token, host: env.NIXPORT_GRPC_HOST ?? (config.token ? "0.0.0.0" : "127.0.0.1"), log });
+  const s3 = env.NIXPORT_S3_BUCKET
+    ? {
+        endpoint: env.NIXPORT_S3_ENDPOINT ?? `https://s3.${env.NIXPORT_S3_REGION ?? "us-east-1"}.amazonaws.com`,
+        bucket: env.NIXPORT_S3_BUCKET,
+        region: env.NIXPORT_S3_REGION ?? "us-east-1",
+        accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
+        pathStyle: true,
+        ...(env.NIXPORT_S3_PREFIX ? { prefix: env.NIXPORT_S3_PREFIX } : {}),
+      }
+    : undefined;
+  const edge = createNodeEdge({
+    builder: connectBuilder({ baseUrl: `http://127.0.0.1:${grpc.port}`, token }),
+    ...(s3 ? { s3 } : { root: config.dataDir }),
+    ...(env.NIXPORT_PUBLIC_BLOB_URL ? { publicBlobURL: env.NIXPORT_PUBLIC_BLOB_URL } : {}),
+    config: { source: builder.source.description },
+  });
+  const http = await listen(edge.app, { port: Number(env.PORT ?? 8080), hostname: env.HOST ?? "0.0.0.0" });
+  log("nixport listening", { registry: http.url, grpc: grpc.port, source: builder.source.description, store: s3 ? `s3://${s3.bucket}` : config.dataDir, nix: nixVersion });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log("shutting down: finishing running builds", { signal });
+    await builder.close(Number(env.NIXPORT_SHUTDOWN_GRACE_SECONDS ?? 30) * 1000);
+    await Promise.all([grpc.close(), http.close()]);
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+} catch (e) {
+  log("cannot start", { error: (e as Error).message });
+  process.exit(1);
+}

@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TESTPKGS } from "./nix.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+/** A free loopback TCP port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningRegistry {
+  /** host:port, as registry clients name it. */
+  host: string;
+  url: string;
+  grpcPort: number;
+  dataDir: string;
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the all-in-one server (`npm start`'s entry) as a child process over nix/testpkgs,
+ * with its own data folder and free ports, and waits until it answers /v2/.
+ */
+export async function startRegistry(env: NodeJS.ProcessEnv = {}): Promise<RunningRegistry> {
+  const port = await freePort();
+  const grpcPort = await freePort();
+  const dataDir = env.NIXPORT_DATA ?? mkdtempSync(join(tmpdir(), "nixport-data-"));
+  let output = "";
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(ROOT, "edge/node/main.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, NIXPORT_PKGS_PATH: TESTPKGS, NIXPORT_DATA: dataDir, PORT: String(port), HOST: "127.0.0.1", NIXPORT_GRPC_PORT: String(grpcPort), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (b) => (output += b));
+  child.stderr!.on("data", (b) => (output += b));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}:\n${output}`);
+    const ok = await fetch(`${url}/v2/`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`registry did not start:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    host: `127.0.0.1:${port}`,
+    url,
+    grpcPort,
+    dataDir,
+    logs: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+      }),
+  };
+}
