@@ -69,16 +69,15 @@ export async function writeLayers(
   options: WriteLayerOptions & { parallel?: number },
 ): Promise<WrittenLayer[]> {
   const abort = new AbortController();
-  const stop = () => abort.abort(options.signal?.reason);
-  options.signal?.addEventListener("abort", stop, { once: true });
+  const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
   const results: WrittenLayer[] = new Array(inputs.length);
   let next = 0;
   const worker = async () => {
-    while (next < inputs.length && !abort.signal.aborted) {
+    while (next < inputs.length && !signal.aborted) {
       const i = next++;
       const input = inputs[i]!;
       const entries = "storePaths" in input ? storePathEntries(input.storePaths, options.storeRoot) : input.entries;
-      results[i] = await writeTarLayer(entries, { ...options, signal: abort.signal });
+      results[i] = await writeTarLayer(entries, { ...options, signal });
     }
   };
   const n = Math.max(1, Math.min(options.parallel ?? availableParallelism(), inputs.length));
@@ -91,9 +90,8 @@ export async function writeLayers(
   );
   // Wait for every writer to stop (and clean up) before reporting the first failure.
   await Promise.all(runs);
-  options.signal?.removeEventListener("abort", stop);
   if (failures.length > 0) throw failures[0];
-  abort.signal.throwIfAborted();
+  signal.throwIfAborted();
   return results;
 }
 

@@ -8,6 +8,7 @@ import type { Figure, SuiteRun } from "./report.ts";
 // One line per suite; modules load only when their suite runs.
 const SUITES: Record<string, () => Promise<{ run: SuiteRun }>> = {
   layers: () => import("./layers.ts"),
+  write: () => import("./write.ts"),
 };
 
 async function main(argv: string[]): Promise<number> {

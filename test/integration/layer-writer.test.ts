@@ -196,6 +196,12 @@ describe("writeLayers", () => {
     expect(c!.diffId).toBe(sha256(Buffer.alloc(1024)));
   });
 
+  it("writes nothing when the caller has already aborted", async () => {
+    const dir = join(root, "pre-aborted");
+    await expect(writeLayers([{ storePaths: [paths[0]!] }], { storeRoot: store, outDir: dir, signal: AbortSignal.abort() })).rejects.toThrow();
+    expect(existsSync(dir) ? await readdir(dir) : []).toEqual([]);
+  });
+
   it("fails as a whole when one layer fails, leaving no partial file", async () => {
     const dir = join(root, "bad");
     const inputs = [{ storePaths: [paths[1]!] }, { storePaths: ["/nix/store/zzz-missing"] }, { storePaths: [paths[0]!] }];
