@@ -29,6 +29,19 @@ export interface EdgeDeps {
   now?: () => number;
   /** Where failures that are not the client's fault are reported (default console.error). */
   log?: (message: string, err: unknown) => void;
+  /** Called once per request, after the answer (the Node server logs it as one JSON line). */
+  accessLog?: (entry: AccessLogEntry) => void;
+}
+
+export interface AccessLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  ms: number;
+  /** hit, miss or stale for tag lookups. */
+  cache?: string;
+  /** The OCI error code of an error answer. */
+  error?: string;
 }
 
 export const DEFAULT_CONFIG: EdgeConfig = {
@@ -61,6 +74,18 @@ export function createEdge(deps: EdgeDeps): EdgeApp {
   const rc: RouteContext = { blobs: deps.blobs, resolver, recent, config };
 
   const app = new Hono();
+  const accessLog = deps.accessLog;
+  if (accessLog) {
+    app.use("*", async (c, next) => {
+      const started = Date.now();
+      await next();
+      const entry: AccessLogEntry = { method: c.req.method, path: c.req.path.slice(0, 512), status: c.res.status, ms: Date.now() - started };
+      const cache = c.res.headers.get("X-Nixport-Cache");
+      if (cache) entry.cache = cache;
+      if (c.error instanceof RegistryError) entry.error = c.error.code;
+      accessLog(entry);
+    });
+  }
   app.use("*", async (c, next) => {
     await next();
     c.res.headers.set("Docker-Distribution-API-Version", "registry/2.0");

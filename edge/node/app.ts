@@ -3,11 +3,12 @@
  * (or S3) and a file or memory tag cache. The all-in-one server (edge/node/main.ts) passes
  * an in-process builder through the same BuilderClient interface the Worker uses.
  */
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Hono } from "hono";
-import { createEdge, type EdgeApp, type EdgeConfig } from "../app.ts";
+import { createEdge, type EdgeApp, type EdgeConfig, type EdgeDeps } from "../app.ts";
 import type { BuilderClient } from "../builder/client.ts";
 import { MemoryTagCache, type TagCache } from "../cache.ts";
 import { publicBlobURL } from "../storage/public-url.ts";
@@ -15,6 +16,7 @@ import { type S3Config, S3BlobReader } from "../storage/s3.ts";
 import { type BlobReader, withBlobURL } from "../storage/types.ts";
 import { FileTagCache } from "./file-cache.ts";
 import { FsBlobReader } from "./fs-store.ts";
+import { adapterError, answerOutsideTheApp, missingHost } from "./http-errors.ts";
 
 export interface NodeEdgeOptions {
   builder: BuilderClient;
@@ -27,6 +29,8 @@ export interface NodeEdgeOptions {
   /** Keep the tag cache in files here (default: <root>/tags when root is set, else memory). */
   tagCacheDir?: string | null;
   config?: Partial<EdgeConfig>;
+  /** One call per request (method, path, status, time): the server's access log. */
+  accessLog?: EdgeDeps["accessLog"];
 }
 
 export function nodeBlobReader(o: NodeEdgeOptions): BlobReader {
@@ -43,6 +47,7 @@ export function createNodeEdge(o: NodeEdgeOptions): EdgeApp {
   const tagCache: TagCache = dir ? new FileTagCache(dir, staleSeconds) : new MemoryTagCache(staleSeconds);
   const deps: Parameters<typeof createEdge>[0] = { blobs: nodeBlobReader(o), builder: o.builder, tagCache };
   if (o.config) deps.config = o.config;
+  if (o.accessLog) deps.accessLog = o.accessLog;
   return createEdge(deps);
 }
 
@@ -55,18 +60,25 @@ export interface RunningEdge {
 /** Serves the app over HTTP/1.1; port 0 picks a free one. */
 export function listen(app: Hono, opts: { port?: number; hostname?: string } = {}): Promise<RunningEdge> {
   const hostname = opts.hostname ?? "127.0.0.1";
-  return new Promise((resolve) => {
-    // @hono/node-server drops a Response's statusText; Node keeps a statusMessage set before
-    // writeHead, so copy it there (build failures carry their log tail in it).
-    const fetch = async (req: Request, env: { outgoing: { statusMessage: string } }) => {
-      const res = await app.fetch(req, env);
-      if (res.statusText) env.outgoing.statusMessage = res.statusText;
-      return res;
-    };
-    const server = serve({ fetch, port: opts.port ?? 0, hostname }, (info: AddressInfo) => {
+  // @hono/node-server drops a Response's statusText; Node keeps a statusMessage set before
+  // writeHead, so copy it there (build failures carry their log tail in it).
+  const fetch = async (req: Request, env: { incoming: IncomingMessage; outgoing: ServerResponse }) => {
+    const refused = missingHost(env.incoming);
+    if (refused) return refused;
+    const res = await app.fetch(req, env);
+    if (res.statusText) env.outgoing.statusMessage = res.statusText;
+    return res;
+  };
+  // Host is checked in fetch, so that its absence gets an OCI error body too.
+  const server = createServer({ requireHostHeader: false }, getRequestListener(fetch, { hostname, errorHandler: adapterError }));
+  answerOutsideTheApp(server);
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, hostname, () => {
+      const { port } = server.address() as AddressInfo;
       resolve({
-        port: info.port,
-        url: `http://${hostname}:${info.port}`,
+        port,
+        url: `http://${hostname}:${port}`,
         close: () => new Promise<void>((done, fail) => server.close((err) => (err ? fail(err) : done()))),
       });
     });

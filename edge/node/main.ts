@@ -36,6 +36,7 @@ try {
     ...(s3 ? { s3 } : { root: config.dataDir }),
     ...(env.NIXPORT_PUBLIC_BLOB_URL ? { publicBlobURL: env.NIXPORT_PUBLIC_BLOB_URL } : {}),
     config: { source: builder.source.description },
+    accessLog: (entry) => log("request", { ...entry }),
   });
   const http = await listen(edge.app, { port: Number(env.PORT ?? 8080), hostname: env.HOST ?? "0.0.0.0" });
   log("nixport listening", { registry: http.url, grpc: grpc.port, source: builder.source.description, store: s3 ? `s3://${s3.bucket}` : config.dataDir, nix: nixVersion });

@@ -122,3 +122,20 @@ describe("the Node edge over HTTP", () => {
     expect(bad.status).toBe(400);
   });
 });
+
+describe("access log", () => {
+  it("reports one entry per request with status, time and the OCI error code", async () => {
+    const entries: { method: string; path: string; status: number; ms: number; error?: string }[] = [];
+    const root = await tempRoot();
+    const { app } = createNodeEdge({ builder: new MemoryBuilder({ packages: ["hello"] }), root, tagCacheDir: null, accessLog: (e) => entries.push(e) });
+    await app.request("/v2/");
+    await app.request("/v2/Bad..Name/manifests/latest");
+    await app.request("/v2/hello/blobs/sha256:" + "0".repeat(64), { method: "HEAD" });
+    expect(entries.map((e) => [e.method, e.path, e.status, e.error])).toEqual([
+      ["GET", "/v2/", 200, undefined],
+      ["GET", "/v2/Bad..Name/manifests/latest", 400, "NAME_INVALID"],
+      ["HEAD", "/v2/hello/blobs/sha256:" + "0".repeat(64), 404, "BLOB_UNKNOWN"],
+    ]);
+    expect(entries.every((e) => e.ms >= 0)).toBe(true);
+  });
+});
