@@ -6,7 +6,9 @@
 import { Hono, type Context } from "hono";
 import type { BuilderClient } from "./builder/client.ts";
 import type { TagCache } from "./cache.ts";
+import type { PullAuth } from "./auth.ts";
 import { errorResponse, errors, RegistryError } from "./errors.ts";
+import { ManifestMemory } from "./manifest-memory.ts";
 import { RecentBuilds } from "./recent.ts";
 import { TagResolver } from "./resolve.ts";
 import { baseHandler } from "./routes/base.ts";
@@ -29,6 +31,8 @@ export interface EdgeDeps {
   now?: () => number;
   /** Where failures that are not the client's fault are reported (default console.error). */
   log?: (message: string, err: unknown) => void;
+  /** Pull authentication (the registry Bearer-token flow); off when absent. */
+  auth?: PullAuth;
   /** Called once per request, after the answer (the Node server logs it as one JSON line). */
   accessLog?: (entry: AccessLogEntry) => void;
 }
@@ -71,7 +75,7 @@ export function createEdge(deps: EdgeDeps): EdgeApp {
   };
   if (config.buildTimeoutSeconds !== undefined) resolverOptions.buildTimeoutSeconds = config.buildTimeoutSeconds;
   const resolver = new TagResolver(resolverOptions);
-  const rc: RouteContext = { blobs: deps.blobs, resolver, recent, config };
+  const rc: RouteContext = { blobs: deps.blobs, resolver, recent, config, manifests: new ManifestMemory() };
 
   const app = new Hono();
   const accessLog = deps.accessLog;
@@ -90,12 +94,32 @@ export function createEdge(deps: EdgeDeps): EdgeApp {
     await next();
     c.res.headers.set("Docker-Distribution-API-Version", "registry/2.0");
   });
+  if (deps.auth) app.use("*", authGate(deps.auth));
   app.all("*", (c) => dispatch(c, rc));
   app.onError((err) => {
     if (!(err instanceof RegistryError)) log("unexpected error", err);
     return errorResponse(err);
   });
   return { app, resolver, recent };
+}
+
+/** Guards /v2/ with the token flow and answers the token endpoint; the landing page stays public. */
+function authGate(auth: PullAuth) {
+  return async (c: Context, next: () => Promise<void>) => {
+    const url = new URL(c.req.url);
+    const authorization = c.req.header("authorization");
+    if (url.pathname === "/token") {
+      const body = await auth.issue(authorization);
+      if (!body) throw auth.challenge(url.origin);
+      c.res = Response.json(body, { headers: { "Cache-Control": "no-store" } });
+      return;
+    }
+    if (url.pathname.startsWith("/v2") && !(await auth.allows(authorization))) {
+      const name = /^\/v2\/(.+)\/(?:manifests|blobs|tags)\//.exec(url.pathname)?.[1];
+      throw auth.challenge(url.origin, name && /^[a-z0-9._/-]{1,255}$/.test(name) ? `repository:${name}:pull` : undefined);
+    }
+    await next();
+  };
 }
 
 /** createApp(deps) → the Hono app. */

@@ -12,6 +12,7 @@ export type ErrorCode =
   | "RANGE_INVALID"
   | "BUILD_FAILED"
   | "UNAVAILABLE"
+  | "UNAUTHORIZED"
   | "UNKNOWN";
 
 export class RegistryError extends Error {
@@ -57,17 +58,29 @@ export const errors = {
   unavailable: (message: string, retryAfterSeconds: number) =>
     new RegistryError(503, "UNAVAILABLE", message, { retryAfterSeconds }, { "Retry-After": String(retryAfterSeconds) }),
   internal: (message: string) => new RegistryError(500, "UNKNOWN", "internal error", { message }),
+  /** A request the HTTP layer could not take apart (request line, headers, Host); status 400 or 431. */
+  malformedRequest: (reason: string, status = 400) =>
+    new RegistryError(status, "UNSUPPORTED", "malformed HTTP request", { reason: reason.slice(0, 256) }),
+  expectationFailed: (expect: string) =>
+    new RegistryError(417, "UNSUPPORTED", "only Expect: 100-continue is understood", { expect: expect.slice(0, 64) }),
 };
 
-/** The OCI error response for any thrown value; the only place error bodies are written. */
+/** The OCI error response for any thrown value. */
 export function errorResponse(err: unknown): Response {
   const e = err instanceof RegistryError ? err : errors.internal(err instanceof Error ? err.message : String(err));
-  const body = JSON.stringify({ errors: [{ code: e.code, message: e.message, detail: e.detail }] });
-  return new Response(body, {
+  return new Response(errorBody(e), {
     status: e.status,
     ...(e.reason ? { statusText: reasonPhrase(e.reason) } : {}),
     headers: { "Content-Type": "application/json", ...e.headers },
   });
+}
+
+/**
+ * The OCI error body, {"errors":[{code,message,detail}]}: the only place one is written (the
+ * Node adapter also writes it raw, for requests its HTTP parser refuses before the app).
+ */
+export function errorBody(e: RegistryError): string {
+  return JSON.stringify({ errors: [{ code: e.code, message: e.message, detail: e.detail }] });
 }
 
 /** Text safe as an HTTP/1.1 reason phrase: visible ASCII and spaces, at most 512 characters. */

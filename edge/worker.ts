@@ -6,11 +6,13 @@
  *   TAGS             KV namespace, tag → manifest cache (behind the Cache API)
  *   BUILDER_URLS     builder base URLs, comma or space separated
  *   BUILDER_TOKEN    secret sent to the builders
+ *   PULL_CREDENTIALS, PULL_TOKEN_SECRET  optional pull authentication (secrets)
  *   PUBLIC_BLOB_URL  public / custom-domain bucket URL to redirect blob GETs to
  *   S3_ENDPOINT S3_BUCKET S3_REGION S3_ACCESS_KEY_ID S3_SECRET_ACCESS_KEY (secret) S3_PATH_STYLE
  *                    S3 reads, or (with BLOBS) only presigning against R2's S3 endpoint
  */
 import { createApp, type EdgeDeps } from "./app.ts";
+import { parseCredentials, PullAuth } from "./auth.ts";
 import { connectBuilder } from "./builder/connect.ts";
 import { routedBuilder } from "./builder/chooser.ts";
 import { errorResponse, errors } from "./errors.ts";
@@ -36,6 +38,9 @@ export interface WorkerEnv {
   SIGNED_URL_WINDOW_SECONDS?: string;
   SOURCE?: string;
   TAG_STALE_SECONDS?: string;
+  /** Optional pull authentication: `user:password,…` (a secret) and the token signing key (a secret). */
+  PULL_CREDENTIALS?: string;
+  PULL_TOKEN_SECRET?: string;
   BUILD_TIMEOUT_SECONDS?: string;
 }
 
@@ -85,12 +90,18 @@ export function depsFromEnv(env: WorkerEnv, makeBuilder: BuilderFactory): EdgeDe
   const config: EdgeDeps["config"] = { staleSeconds };
   if (env.SOURCE) config.source = env.SOURCE;
   if (Number(env.BUILD_TIMEOUT_SECONDS) > 0) config.buildTimeoutSeconds = Number(env.BUILD_TIMEOUT_SECONDS);
-  return {
+  const deps: EdgeDeps = {
     blobs: blobReaderFromEnv(env),
     builder: builderFromEnv(env, makeBuilder),
     tagCache: tagCacheFromEnv(env, staleSeconds),
     config,
   };
+  const users = parseCredentials(env.PULL_CREDENTIALS);
+  if (users.size) {
+    if (!env.PULL_TOKEN_SECRET) throw new Error("PULL_CREDENTIALS is set but the PULL_TOKEN_SECRET secret is not");
+    deps.auth = new PullAuth({ users, secret: env.PULL_TOKEN_SECRET });
+  }
+  return deps;
 }
 
 /**

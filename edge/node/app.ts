@@ -3,14 +3,14 @@
  * (or S3) and a file or memory tag cache. The all-in-one server (edge/node/main.ts) passes
  * an in-process builder through the same BuilderClient interface the Worker uses.
  */
-import { getRequestListener } from "@hono/node-server";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Hono } from "hono";
 import { createEdge, type EdgeApp, type EdgeConfig, type EdgeDeps } from "../app.ts";
 import type { BuilderClient } from "../builder/client.ts";
-import { MemoryTagCache, type TagCache } from "../cache.ts";
+import { MemoryTagCache, type TagCache, TieredTagCache } from "../cache.ts";
 import { publicBlobURL } from "../storage/public-url.ts";
 import { type S3Config, S3BlobReader } from "../storage/s3.ts";
 import { type BlobReader, withBlobURL } from "../storage/types.ts";
@@ -29,6 +29,8 @@ export interface NodeEdgeOptions {
   /** Keep the tag cache in files here (default: <root>/tags when root is set, else memory). */
   tagCacheDir?: string | null;
   config?: Partial<EdgeConfig>;
+  /** Pull authentication; off when absent. */
+  auth?: EdgeDeps["auth"];
   /** One call per request (method, path, status, time): the server's access log. */
   accessLog?: EdgeDeps["accessLog"];
 }
@@ -44,10 +46,13 @@ export function nodeBlobReader(o: NodeEdgeOptions): BlobReader {
 export function createNodeEdge(o: NodeEdgeOptions): EdgeApp {
   const staleSeconds = o.config?.staleSeconds ?? 86_400;
   const dir = o.tagCacheDir === undefined ? (o.root && !o.s3 ? join(o.root, "tags") : null) : o.tagCacheDir;
-  const tagCache: TagCache = dir ? new FileTagCache(dir, staleSeconds) : new MemoryTagCache(staleSeconds);
+  // Memory in front of the files: a hit is answered without touching the disk.
+  const memory = new MemoryTagCache(staleSeconds);
+  const tagCache: TagCache = dir ? new TieredTagCache([memory, new FileTagCache(dir, staleSeconds)]) : memory;
   const deps: Parameters<typeof createEdge>[0] = { blobs: nodeBlobReader(o), builder: o.builder, tagCache };
   if (o.config) deps.config = o.config;
   if (o.accessLog) deps.accessLog = o.accessLog;
+  if (o.auth) deps.auth = o.auth;
   return createEdge(deps);
 }
 
@@ -62,11 +67,13 @@ export function listen(app: Hono, opts: { port?: number; hostname?: string } = {
   const hostname = opts.hostname ?? "127.0.0.1";
   // @hono/node-server drops a Response's statusText; Node keeps a statusMessage set before
   // writeHead, so copy it there (build failures carry their log tail in it).
-  const fetch = async (req: Request, env: { incoming: IncomingMessage; outgoing: ServerResponse }) => {
-    const refused = missingHost(env.incoming);
+  const fetch = async (req: Request, env: HttpBindings | Http2Bindings) => {
+    const { incoming, outgoing } = env as HttpBindings; // node:http below, never HTTP/2
+    const refused = missingHost(incoming);
     if (refused) return refused;
     const res = await app.fetch(req, env);
-    if (res.statusText) env.outgoing.statusMessage = res.statusText;
+    // Only errors carry a reason; reading statusText of others would build a full Response.
+    if (res.status >= 400 && res.statusText) outgoing.statusMessage = res.statusText;
     return res;
   };
   // Host is checked in fetch, so that its absence gets an OCI error body too.

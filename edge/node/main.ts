@@ -9,7 +9,16 @@ import { builderConfigFromEnv } from "../../builder/config.ts";
 import { startGrpcServer } from "../../builder/grpc/server.ts";
 import { jsonLog } from "../../builder/log.ts";
 import { connectBuilder } from "../builder/connect.ts";
+import { parseCredentials, PullAuth } from "../auth.ts";
 import { createNodeEdge, listen } from "./app.ts";
+
+/** Pull authentication when NIXPORT_PULL_CREDENTIALS is set (`user:password,…`). */
+function pullAuthFromEnv(env: NodeJS.ProcessEnv): { auth?: PullAuth } {
+  const users = parseCredentials(env.NIXPORT_PULL_CREDENTIALS);
+  if (!users.size) return {};
+  // Without a configured key, tokens are signed with a key of this process (valid until restart).
+  return { auth: new PullAuth({ users, secret: env.NIXPORT_PULL_TOKEN_SECRET || randomBytes(32).toString("hex") }) };
+}
 
 const log = jsonLog("nixport");
 try {
@@ -37,6 +46,7 @@ try {
     ...(env.NIXPORT_PUBLIC_BLOB_URL ? { publicBlobURL: env.NIXPORT_PUBLIC_BLOB_URL } : {}),
     config: { source: builder.source.description },
     accessLog: (entry) => log("request", { ...entry }),
+    ...pullAuthFromEnv(env),
   });
   const http = await listen(edge.app, { port: Number(env.PORT ?? 8080), hostname: env.HOST ?? "0.0.0.0" });
   log("nixport listening", { registry: http.url, grpc: grpc.port, source: builder.source.description, store: s3 ? `s3://${s3.bucket}` : config.dataDir, nix: nixVersion });

@@ -26,7 +26,11 @@ export interface RunningRegistry {
   grpcPort: number;
   dataDir: string;
   logs(): string;
+  /** True while the server process runs (a crash ends it). */
+  alive(): boolean;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash or an OOM kill would: no shutdown code runs. Resolves on exit. */
+  kill(): Promise<void>;
 }
 
 /**
@@ -49,7 +53,8 @@ export async function startRegistry(env: NodeJS.ProcessEnv = {}): Promise<Runnin
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}:\n${output}`);
-    const ok = await fetch(`${url}/v2/`).then((r) => r.ok, () => false);
+    // 401: up, with pull authentication on.
+    const ok = await fetch(`${url}/v2/`).then((r) => r.ok || r.status === 401, () => false);
     if (ok) break;
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
@@ -63,12 +68,19 @@ export async function startRegistry(env: NodeJS.ProcessEnv = {}): Promise<Runnin
     grpcPort,
     dataDir,
     logs: () => output,
+    alive: () => child.exitCode === null && child.signalCode === null,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
         setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+      }),
+    kill: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGKILL");
       }),
   };
 }
