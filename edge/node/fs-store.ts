@@ -3,7 +3,7 @@
  * layout the builder's filesystem store writes (proto/layout.ts). No signer here, so blob
  * GETs stream through the edge, with Range.
  */
-import { open, readFile } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { blobKey, imageRecordKey, type ImageRecord } from "../../proto/layout.ts";
@@ -23,13 +23,9 @@ export class FsBlobReader implements BlobReader {
 
   async stat(digest: string): Promise<BlobInfo | null> {
     try {
-      const handle = await open(this.path(digest), "r");
-      try {
-        const st = await handle.stat();
-        return st.isFile() ? { digest, size: st.size } : null;
-      } finally {
-        await handle.close();
-      }
+      // One stat, not open + fstat + close: blob HEADs are hot, and each call is a thread-pool hop.
+      const st = await stat(this.path(digest));
+      return st.isFile() ? { digest, size: st.size } : null;
     } catch (err) {
       if (isMissing(err)) return null;
       throw err;

@@ -2,6 +2,7 @@
 import type { BlobReader } from "../storage/types.ts";
 import type { RecentBuilds } from "../recent.ts";
 import type { TagResolver } from "../resolve.ts";
+import type { ManifestMemory } from "../manifest-memory.ts";
 import { parseName } from "../names.ts";
 import { errors } from "../errors.ts";
 import type { ImageRequest } from "../builder/client.ts";
@@ -22,6 +23,8 @@ export interface RouteContext {
   resolver: TagResolver;
   recent: RecentBuilds;
   config: EdgeConfig;
+  /** Manifest bytes already read from storage, by digest. */
+  manifests: ManifestMemory;
 }
 
 /** The parsed name, or NAME_INVALID. Every route checks the name before doing anything else. */

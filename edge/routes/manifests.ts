@@ -38,7 +38,7 @@ export async function manifestHandler(c: Context, rc: RouteContext, name: string
 }
 
 async function byDigest(c: Context, rc: RouteContext, digest: string): Promise<Response> {
-  const bytes = await readSmallBlob(rc.blobs, digest, MAX_MANIFEST_BYTES);
+  const bytes = await storedManifest(rc, digest);
   const mediaType = bytes && manifestMediaType(bytes);
   if (!bytes || !mediaType) throw errors.manifestUnknown({ digest });
   return manifestResponse(c, { digest, mediaType, size: bytes.byteLength }, bytes, { "Cache-Control": IMMUTABLE });
@@ -75,7 +75,16 @@ async function manifestBytes(c: Context, rc: RouteContext, resolved: Resolved, c
   const built = resolved.built?.manifests.find((m) => m.digest === chosen.digest);
   if (built) return built.bytes;
   if (c.req.method === "HEAD") return "head";
-  return readSmallBlob(rc.blobs, chosen.digest, MAX_MANIFEST_BYTES);
+  return storedManifest(rc, chosen.digest);
+}
+
+/** Manifest bytes from memory, or read from storage (and remembered when they are a manifest). */
+async function storedManifest(rc: RouteContext, digest: string): Promise<Uint8Array | null> {
+  const remembered = rc.manifests.get(digest);
+  if (remembered) return remembered;
+  const bytes = await readSmallBlob(rc.blobs, digest, MAX_MANIFEST_BYTES);
+  if (bytes && manifestMediaType(bytes)) rc.manifests.put(digest, bytes);
+  return bytes;
 }
 
 function manifestResponse(c: Context, m: ManifestRef, bytes: Uint8Array | "head", extra: Record<string, string>): Response {
