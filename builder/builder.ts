@@ -51,6 +51,7 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
   const flights = new BuildFlights(
     async (spec, emit, signal) => {
       const started = Date.now();
+      log("build started", { packages: spec.packages, tag: spec.tag });
       try {
         const r = await build(spec, emit, signal);
         log("build done", { packages: spec.packages, tag: spec.tag, digest: r.manifests[0]?.digest, ms: Date.now() - started });

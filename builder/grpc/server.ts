@@ -18,7 +18,7 @@ export interface GrpcServerOptions {
 export interface RunningGrpcServer {
   port: number;
   host: string;
-  close(): Promise<void>;
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -60,14 +60,34 @@ export async function startGrpcServer(backend: BuilderBackend, opts: GrpcServerO
   });
   const port = (server.address() as net.AddressInfo).port;
   if (!opts.token) opts.log?.("no NIXPORT_BUILDER_TOKEN set: the builder accepts calls without a token and listens on loopback only", { host, port });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
   return {
     port,
     host,
-    close: () =>
+    /**
+     * Stops accepting connections, lets calls in flight finish (HTTP/2 sessions get a GOAWAY,
+     * idle HTTP/1.1 connections close), and destroys whatever is left after `graceMs`.
+     */
+    close: (graceMs = 5000) =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        h1.closeAllConnections();
-        for (const s of sockets) s.destroy();
+        const timer = setTimeout(() => {
+          for (const s of sockets) s.destroy();
+        }, graceMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        for (const session of sessions) session.close();
+        h1.closeIdleConnections();
+        const poll = setInterval(() => {
+          h1.closeIdleConnections();
+          if (sockets.size === 0) clearInterval(poll);
+        }, 50);
+        poll.unref();
       }),
   };
 }

@@ -56,7 +56,9 @@ try {
     stopping = true;
     log("shutting down: finishing running builds", { signal });
     await builder.close(Number(env.NIXPORT_SHUTDOWN_GRACE_SECONDS ?? 30) * 1000);
-    await Promise.all([grpc.close(), http.close()]);
+    // The edge first: its requests in flight still read their answers from the builder.
+    await http.close();
+    await grpc.close();
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
