@@ -7,6 +7,7 @@ import { Hono, type Context } from "hono";
 import type { BuilderClient } from "./builder/client.ts";
 import type { TagCache } from "./cache.ts";
 import type { PullAuth } from "./auth.ts";
+import { API_VERSION, API_VERSION_HEADER } from "./api-version.ts";
 import { errorResponse, errors, RegistryError } from "./errors.ts";
 import { ManifestMemory } from "./manifest-memory.ts";
 import { RecentBuilds } from "./recent.ts";
@@ -15,7 +16,7 @@ import { baseHandler } from "./routes/base.ts";
 import { blobHandler } from "./routes/blobs.ts";
 import type { EdgeConfig, RouteContext } from "./routes/context.ts";
 import { landingHandler } from "./routes/landing.ts";
-import { manifestHandler } from "./routes/manifests.ts";
+import { CACHE_STATE, manifestHandler } from "./routes/manifests.ts";
 import { ALLOWED_METHODS, matchRoute } from "./routes/table.ts";
 import { tagsHandler } from "./routes/tags.ts";
 import type { BlobReader } from "./storage/types.ts";
@@ -80,20 +81,16 @@ export function createEdge(deps: EdgeDeps): EdgeApp {
   const app = new Hono();
   const accessLog = deps.accessLog;
   if (accessLog) {
-    app.use("*", async (c, next) => {
+    app.use("*", async (c: Context, next) => {
       const started = Date.now();
       await next();
       const entry: AccessLogEntry = { method: c.req.method, path: c.req.path.slice(0, 512), status: c.res.status, ms: Date.now() - started };
-      const cache = c.res.headers.get("X-Nixport-Cache");
-      if (cache) entry.cache = cache;
+      const cache: unknown = c.get(CACHE_STATE);
+      if (typeof cache === "string") entry.cache = cache;
       if (c.error instanceof RegistryError) entry.error = c.error.code;
       accessLog(entry);
     });
   }
-  app.use("*", async (c, next) => {
-    await next();
-    c.res.headers.set("Docker-Distribution-API-Version", "registry/2.0");
-  });
   if (deps.auth) app.use("*", authGate(deps.auth));
   app.all("*", (c) => dispatch(c, rc));
   app.onError((err) => {
@@ -111,7 +108,7 @@ function authGate(auth: PullAuth) {
     if (url.pathname === "/token") {
       const body = await auth.issue(authorization);
       if (!body) throw auth.challenge(url.origin);
-      c.res = Response.json(body, { headers: { "Cache-Control": "no-store" } });
+      c.res = Response.json(body, { headers: { [API_VERSION_HEADER]: API_VERSION, "Cache-Control": "no-store" } });
       return;
     }
     if (url.pathname.startsWith("/v2") && !(await auth.allows(authorization))) {

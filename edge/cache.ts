@@ -158,7 +158,7 @@ export class TieredTagCache implements TagCache {
     for (let i = 0; i < this.tiers.length; i++) {
       const entry = await this.tiers[i]!.get(key);
       if (entry) {
-        await Promise.all(this.tiers.slice(0, i).map((t) => t.put(key, entry)));
+        if (i > 0) await Promise.all(this.tiers.slice(0, i).map((t) => t.put(key, entry)));
         return entry;
       }
     }

@@ -2,6 +2,7 @@
  * The one error type of the edge. Handlers throw a RegistryError; app.onError turns it (and
  * anything unexpected) into the OCI error body in one place (errorResponse).
  */
+import { API_VERSION, API_VERSION_HEADER } from "./api-version.ts";
 
 export type ErrorCode =
   | "NAME_INVALID"
@@ -71,7 +72,7 @@ export function errorResponse(err: unknown): Response {
   return new Response(errorBody(e), {
     status: e.status,
     ...(e.reason ? { statusText: reasonPhrase(e.reason) } : {}),
-    headers: { "Content-Type": "application/json", ...e.headers },
+    headers: { [API_VERSION_HEADER]: API_VERSION, "Content-Type": "application/json", ...e.headers },
   });
 }
 

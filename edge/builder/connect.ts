@@ -23,6 +23,9 @@ const KIND_OF: Partial<Record<Code, BuildErrorKind>> = {
   [Code.NotFound]: "not_found",
   [Code.FailedPrecondition]: "failed",
   [Code.DeadlineExceeded]: "timeout",
+  // The edge cancels a call only when its own build timeout fires (buildTimeoutSeconds): the
+  // builder is slow, not down, and keeps building, so the answer is "still running".
+  [Code.Canceled]: "timeout",
   [Code.Unavailable]: "unavailable",
   [Code.ResourceExhausted]: "unavailable",
   [Code.Unauthenticated]: "unauthenticated",
@@ -72,8 +75,7 @@ export function toBuildError(e: unknown): BuildError {
   if (e instanceof BuildError) return e;
   const err = ConnectError.from(e);
   const detail = err.findDetails(ErrorDetailSchema)[0];
-  // Transport failures (connection refused, reset) surface as unavailable/unknown: the builder is unreachable.
-  const kind = KIND_OF[err.code] ?? (err.code === Code.Unknown || err.code === Code.Internal ? "internal" : "unavailable");
+  const kind = KIND_OF[err.code] ?? (unreachable(err) ? "unavailable" : err.code === Code.Unknown || err.code === Code.Internal ? "internal" : "unavailable");
   const retry = detail?.retryAfterSeconds || (kind === "unavailable" ? 30 : undefined);
   return new BuildError(kind, err.rawMessage, {
     ...(detail?.unknownPackages.length ? { unknownPackages: detail.unknownPackages } : {}),
@@ -81,4 +83,13 @@ export function toBuildError(e: unknown): BuildError {
     ...(detail?.logTail ? { logTail: detail.logTail } : {}),
     ...(retry ? { retryAfterSeconds: retry } : {}),
   });
+}
+
+/**
+ * A request that never got an answer (connection refused or reset, no route, DNS): fetch
+ * rejects with a TypeError, which Connect wraps as code Unknown. The builder is unreachable,
+ * which is retryable, not an internal error.
+ */
+function unreachable(err: ConnectError): boolean {
+  return err.code === Code.Unknown && err.cause instanceof TypeError;
 }

@@ -9,10 +9,9 @@
 import { RequestError } from "@hono/node-server";
 import { type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
+import { API_VERSION, API_VERSION_HEADER } from "../api-version.ts";
 import { errorBody, errorResponse, errors, type RegistryError } from "../errors.ts";
 import { ALLOWED_METHODS } from "../routes/table.ts";
-
-const API_VERSION = "registry/2.0";
 
 /** A whole HTTP/1.1 answer as text, for sockets that have no ServerResponse. */
 function rawAnswer(e: RegistryError): string {
@@ -20,7 +19,7 @@ function rawAnswer(e: RegistryError): string {
   const headers: Record<string, string> = {
     "Content-Type": "application/json",
     "Content-Length": String(Buffer.byteLength(body)),
-    "Docker-Distribution-API-Version": API_VERSION,
+    [API_VERSION_HEADER]: API_VERSION,
     ...e.headers,
     Connection: "close",
   };
@@ -56,16 +55,14 @@ export function answerOutsideTheApp(server: Server): void {
   server.on("checkExpectation", (req: IncomingMessage, res: ServerResponse) => {
     const e = errors.expectationFailed(String(req.headers.expect ?? ""));
     const body = errorBody(e);
-    res.writeHead(e.status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), "Docker-Distribution-API-Version": API_VERSION });
+    res.writeHead(e.status, { [API_VERSION_HEADER]: API_VERSION, "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
     res.end(body);
   });
 }
 
 /** @hono/node-server's errorHandler: a request it could not turn into a URL is the client's fault. */
 export function adapterError(err: unknown): Response {
-  const res = errorResponse(err instanceof RequestError ? errors.malformedRequest(err.message) : err);
-  res.headers.set("Docker-Distribution-API-Version", API_VERSION);
-  return res;
+  return errorResponse(err instanceof RequestError ? errors.malformedRequest(err.message) : err);
 }
 
 /** HTTP/1.1 requires Host (RFC 9112 §3.2); Node's own check answers without a body, so it is made here. */

@@ -10,6 +10,7 @@ import { startGrpcServer } from "../../builder/grpc/server.ts";
 import { jsonLog } from "../../builder/log.ts";
 import { connectBuilder } from "../builder/connect.ts";
 import { parseCredentials, PullAuth } from "../auth.ts";
+import { accessLogLines } from "./access-log.ts";
 import { createNodeEdge, listen } from "./app.ts";
 
 /** Pull authentication when NIXPORT_PULL_CREDENTIALS is set (`user:password,…`). */
@@ -45,7 +46,7 @@ try {
     ...(s3 ? { s3 } : { root: config.dataDir }),
     ...(env.NIXPORT_PUBLIC_BLOB_URL ? { publicBlobURL: env.NIXPORT_PUBLIC_BLOB_URL } : {}),
     config: { source: builder.source.description },
-    accessLog: (entry) => log("request", { ...entry }),
+    accessLog: accessLogLines("nixport"),
     ...pullAuthFromEnv(env),
   });
   const http = await listen(edge.app, { port: Number(env.PORT ?? 8080), hostname: env.HOST ?? "0.0.0.0" });

@@ -5,6 +5,7 @@
  * streams the blob itself, honouring Range.
  */
 import type { Context } from "hono";
+import { API_VERSION, API_VERSION_HEADER } from "../api-version.ts";
 import { errors } from "../errors.ts";
 import { parseDigest } from "../names.ts";
 import { parseRange } from "../range.ts";
@@ -30,6 +31,7 @@ export async function blobHandler(c: Context, rc: RouteContext, name: string, ra
     return new Response(null, {
       status: redirect.status,
       headers: {
+        [API_VERSION_HEADER]: API_VERSION,
         Location: redirect.location,
         "Docker-Content-Digest": digest,
         // The URL is good for the signing window only; let nothing keep it longer.
@@ -69,6 +71,7 @@ function partial(digest: string, body: BlobBody, start: number, end: number): Re
 
 function blobHeaders(digest: string, length: number): Record<string, string> {
   return {
+    [API_VERSION_HEADER]: API_VERSION,
     "Content-Type": "application/octet-stream",
     "Content-Length": String(length),
     "Docker-Content-Digest": digest,

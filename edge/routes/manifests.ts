@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import type { ManifestRef } from "../cache.ts";
 import { manifestRefs } from "../cache.ts";
+import { API_VERSION, API_VERSION_HEADER } from "../api-version.ts";
 import { errors } from "../errors.ts";
 import { parseReference } from "../names.ts";
 import { readSmallBlob } from "../storage/types.ts";
@@ -18,6 +19,8 @@ import { decodeSegment } from "./table.ts";
 /** Manifests are small; a larger blob is something else. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const IMMUTABLE = "public, max-age=31536000, immutable";
+/** Context variable: hit, miss or stale, as in the X-Nixport-Cache header. */
+export const CACHE_STATE = "nixportCache";
 
 export async function manifestHandler(c: Context, rc: RouteContext, name: string, rawReference: string): Promise<Response> {
   const image = requireName(name);
@@ -33,7 +36,7 @@ export async function manifestHandler(c: Context, rc: RouteContext, name: string
     case "digest":
       return byDigest(c, rc, ref.value.digest);
     case "tag":
-      return byTag(c, rc, { ...image, tag: ref.value.tag });
+      return byTag(c, rc, { arch: image.arch, packages: image.packages, tag: ref.value.tag });
   }
 }
 
@@ -56,6 +59,7 @@ async function byTag(c: Context, rc: RouteContext, req: ImageRequest): Promise<R
     if (bytes === null) throw errors.manifestUnknown({ digest: chosen.digest, reason: "built manifest missing from storage" });
   }
   const state = resolved.stale ? "stale" : resolved.built ? "miss" : "hit";
+  c.set(CACHE_STATE, state); // for the access log, which must not read the answer's headers
   return manifestResponse(c, chosen, bytes, {
     // Tags move (or may be rebuilt); the digest behind a commit tag never does.
     "Cache-Control": resolved.entry.expires === null && !resolved.stale ? "public, max-age=86400" : "no-cache",
@@ -89,13 +93,15 @@ async function storedManifest(rc: RouteContext, digest: string): Promise<Uint8Ar
 
 function manifestResponse(c: Context, m: ManifestRef, bytes: Uint8Array | "head", extra: Record<string, string>): Response {
   const headers = {
+    [API_VERSION_HEADER]: API_VERSION,
     "Content-Type": m.mediaType,
     "Docker-Content-Digest": m.digest,
     "Content-Length": String(bytes === "head" ? m.size : bytes.byteLength),
     ETag: `"${m.digest}"`,
     ...extra,
   };
-  // slice(): a copy the body owns (and an ArrayBuffer-backed view, as BodyInit wants).
-  const body = bytes === "head" || c.req.method === "HEAD" ? null : bytes.slice();
+  // No copy: a Response copies a byte body itself (Fetch "extract a body") or, on Node, writes
+  // it out as it is, and remembered bytes are never written to. A copy cost a µs per pull.
+  const body = bytes === "head" || c.req.method === "HEAD" ? null : (bytes as Uint8Array<ArrayBuffer>);
   return new Response(body, { status: 200, headers });
 }

@@ -19,10 +19,25 @@ export function acceptedTypes(accept: string | undefined): Set<string> {
   return out;
 }
 
+/** The format an Accept header asks for, by header: clients send the same few, on every pull. */
+const wanted = new Map<string, string>();
+const MAX_WANTED = 256;
+
+function wantedFormat(accept: string | undefined): string {
+  const key = accept ?? "";
+  let want = wanted.get(key);
+  if (want === undefined) {
+    const types = acceptedTypes(accept);
+    want = types.has(OCI_MANIFEST) && !types.has(DOCKER_MANIFEST) ? OCI_MANIFEST : DOCKER_MANIFEST;
+    if (wanted.size >= MAX_WANTED) wanted.clear(); // hostile variety only costs re-parsing
+    if (key.length <= 1024) wanted.set(key, want);
+  }
+  return want;
+}
+
 /** OCI when the client accepts the OCI manifest but not Docker schema 2; Docker otherwise. */
 export function pickManifest<T extends ManifestRef>(refs: readonly T[], accept: string | undefined): T | undefined {
-  const types = acceptedTypes(accept);
-  const want = types.has(OCI_MANIFEST) && !types.has(DOCKER_MANIFEST) ? OCI_MANIFEST : DOCKER_MANIFEST;
+  const want = wantedFormat(accept);
   return refs.find((r) => r.mediaType === want) ?? refs[0];
 }
 

@@ -3,6 +3,7 @@
  * one every name has is `latest`. Pagination (n, last) follows the spec.
  */
 import type { Context } from "hono";
+import { API_VERSION, API_VERSION_HEADER } from "../api-version.ts";
 import { type RouteContext, requireName } from "./context.ts";
 
 const KNOWN_TAGS = ["latest"];
@@ -15,6 +16,6 @@ export function tagsHandler(c: Context, _rc: RouteContext, name: string): Respon
   if (c.req.query("n") !== undefined && Number.isInteger(n) && n >= 0) tags = tags.slice(0, n);
   return new Response(JSON.stringify({ name, tags }), {
     status: 200,
-    headers: { "Content-Type": "application/json" },
+    headers: { [API_VERSION_HEADER]: API_VERSION, "Content-Type": "application/json" },
   });
 }
