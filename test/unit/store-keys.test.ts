@@ -1,0 +1,140 @@
+// Store plumbing without I/O: key checks, retries, S3 prefixes and URLs, choice of store.
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { imageRecordKey, layerRecordKey } from "../../proto/layout.ts";
+import { createStoreFromEnv, urlSignerOf } from "../../builder/store/index.ts";
+import { FsBlobStore } from "../../builder/store/fs.ts";
+import { blobKeyOf, checkRange, InvalidKeyError, layoutKeyOf, recordKeyOf } from "../../builder/store/keys.ts";
+import { withRetry } from "../../builder/store/retry.ts";
+import { S3BlobStore } from "../../builder/store/s3.ts";
+import { BAD_DIGESTS, BAD_RECORD_KEYS } from "../integration/store-contract.ts";
+
+const HEX = "0123456789abcdef".repeat(4);
+
+describe("store keys", () => {
+  it("accepts exactly the layout's keys", () => {
+    expect(blobKeyOf(`sha256:${HEX}`)).toBe(`blobs/sha256/${HEX}`);
+    expect(recordKeyOf(layerRecordKey("a".repeat(16)))).toBe(`layers/${"a".repeat(16)}.json`);
+    expect(recordKeyOf(imageRecordKey("z9".repeat(20)))).toBe(`images/${"z9".repeat(20)}.json`);
+    expect(layoutKeyOf(`blobs/sha256/${HEX}`)).toBe(`blobs/sha256/${HEX}`);
+    expect(layoutKeyOf(layerRecordKey(HEX))).toBe(`layers/${HEX}.json`);
+  });
+
+  it.each(BAD_DIGESTS)("rejects digest %j", (digest) => {
+    expect(() => blobKeyOf(digest)).toThrow(InvalidKeyError);
+  });
+
+  it.each(BAD_RECORD_KEYS)("rejects record key %j", (key) => {
+    expect(() => recordKeyOf(key)).toThrow(InvalidKeyError);
+  });
+
+  it.each(["blobs/sha256/../../etc", `blobs/sha512/${HEX}`, `blobs/sha256/${HEX}/x`, ".tmp/abc", ""])(
+    "rejects layout key %j",
+    (key) => {
+      expect(() => layoutKeyOf(key)).toThrow(InvalidKeyError);
+    },
+  );
+
+  it("checks ranges", () => {
+    expect(() => checkRange(undefined)).not.toThrow();
+    expect(() => checkRange({ start: 0, end: 0 })).not.toThrow();
+    for (const r of [{ start: 2, end: 1 }, { start: -1, end: 1 }, { start: 0, end: 1.5 }, { start: NaN, end: 1 }]) {
+      expect(() => checkRange(r), JSON.stringify(r)).toThrow(RangeError);
+    }
+  });
+});
+
+describe("withRetry", () => {
+  const fast = { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
+
+  it("retries until success", async () => {
+    let calls = 0;
+    const result = await withRetry("op", fast, () => true, async () => {
+      if (++calls < 3) throw new Error("flaky");
+      return "done";
+    });
+    expect(result).toBe("done");
+    expect(calls).toBe(3);
+  });
+
+  it("stops after the bounded attempts and names the operation", async () => {
+    let calls = 0;
+    const failing = withRetry("upload of blobs/sha256/x", fast, () => true, async () => {
+      calls++;
+      throw new Error(`boom ${calls}`);
+    });
+    await expect(failing).rejects.toThrow("upload of blobs/sha256/x failed after 3 attempts: Error: boom 3");
+    expect(calls).toBe(3);
+  });
+
+  it("does not retry what will fail again", async () => {
+    let calls = 0;
+    const failing = withRetry("stat", fast, () => false, async () => {
+      calls++;
+      throw new Error("denied");
+    });
+    await expect(failing).rejects.toThrow("stat failed after 1 attempt: Error: denied");
+    expect(calls).toBe(1);
+  });
+});
+
+describe("S3BlobStore without I/O", () => {
+  const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
+  const digest = `sha256:${HEX}`;
+
+  it("normalizes the prefix and refuses ones that could climb out", () => {
+    expect(new S3BlobStore({ region: "us-east-1", bucket: "b", prefix: "a/b" }).prefix).toBe("a/b/");
+    expect(new S3BlobStore({ region: "us-east-1", bucket: "b", prefix: "a/b/" }).prefix).toBe("a/b/");
+    expect(new S3BlobStore({ region: "us-east-1", bucket: "b" }).prefix).toBe("");
+    for (const prefix of ["/a", "../x", "a/../b", "a//b", "a/./b", "a b", "a\0"]) {
+      expect(() => new S3BlobStore({ region: "us-east-1", bucket: "b", prefix }), prefix).toThrow(InvalidKeyError);
+    }
+  });
+
+  it("presigns a virtual-hosted AWS URL under the prefix", async () => {
+    const store = new S3BlobStore({ region: "eu-west-1", bucket: "layers", prefix: "nix", credentials });
+    const url = new URL(await store.presignGet(digest, 300));
+    expect(url.host).toBe("layers.s3.eu-west-1.amazonaws.com");
+    expect(url.pathname).toBe(`/nix/blobs/sha256/${HEX}`);
+    expect(url.searchParams.get("X-Amz-Expires")).toBe("300");
+    expect(url.searchParams.get("X-Amz-Credential")).toMatch(/^AKIDEXAMPLE\/\d{8}\/eu-west-1\/s3\/aws4_request$/);
+    expect(url.searchParams.get("X-Amz-Signature")).toMatch(/^[a-f0-9]{64}$/);
+  });
+
+  it("presigns a path-style URL on a custom endpoint, signed at the store's clock", async () => {
+    const clock = () => new Date("2030-01-02T03:04:05Z");
+    const store = new S3BlobStore({ endpoint: "https://acc.r2.cloudflarestorage.com", region: "auto", bucket: "reg", forcePathStyle: true, credentials, clock });
+    const url = new URL(await store.presignGet(digest, 60));
+    expect(url.origin).toBe("https://acc.r2.cloudflarestorage.com");
+    expect(url.pathname).toBe(`/reg/blobs/sha256/${HEX}`);
+    expect(url.searchParams.get("X-Amz-Date")).toBe("20300102T030405Z");
+    await expect(store.presignGet(digest, 0)).rejects.toThrow(RangeError);
+    await expect(store.presignGet(digest, 604_801)).rejects.toThrow(RangeError);
+    await expect(store.presignGet("sha256:nope", 60)).rejects.toThrow(InvalidKeyError);
+  });
+});
+
+describe("createStoreFromEnv", () => {
+  it("defaults to the filesystem in ./data, or NIXPORT_DATA", () => {
+    const store = createStoreFromEnv({});
+    expect(store).toBeInstanceOf(FsBlobStore);
+    expect((store as FsBlobStore).root).toBe(resolve("data"));
+    expect((createStoreFromEnv({ NIXPORT_DATA: "/srv/nixport" }) as FsBlobStore).root).toBe("/srv/nixport");
+    expect(urlSignerOf(store)).toBeNull();
+  });
+
+  it("chooses S3 when a bucket is named, in us-east-1 by default", async () => {
+    const store = createStoreFromEnv({ NIXPORT_S3_BUCKET: "b", NIXPORT_S3_PREFIX: "p", AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s" });
+    expect(store).toBeInstanceOf(S3BlobStore);
+    expect((store as S3BlobStore).prefix).toBe("p/");
+    expect((store as S3BlobStore).bucket).toBe("b");
+    expect(urlSignerOf(store)).toBe(store);
+    const url = new URL(await (store as S3BlobStore).presignGet(`sha256:${HEX}`, 60));
+    expect(url.host).toBe("b.s3.us-east-1.amazonaws.com");
+    expect(url.searchParams.get("X-Amz-Credential")).toMatch(/^k\/\d{8}\/us-east-1\/s3\//);
+  });
+
+  it("refuses an endpoint without a bucket", () => {
+    expect(() => createStoreFromEnv({ NIXPORT_S3_ENDPOINT: "http://127.0.0.1:9000" })).toThrow(/NIXPORT_S3_BUCKET/);
+  });
+});
