@@ -13,6 +13,7 @@ import { Nix } from "./nix/nix.ts";
 import { run } from "./nix/run.ts";
 import { pipelineBuildFn } from "./pipeline.ts";
 import { BuildFlights } from "./service/flights.ts";
+import type { BuildEvent, BuildPhase } from "./service/types.ts";
 import { sourceFromEnv, type PackageSource } from "./sources.ts";
 import { createStoreFromEnv } from "./store/index.ts";
 import type { BlobStore } from "./store/types.ts";
@@ -52,12 +53,14 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
     async (spec, emit, signal) => {
       const started = Date.now();
       log("build started", { packages: spec.packages, tag: spec.tag });
+      const timer = phaseTimer(started);
+      const timed = (e: BuildEvent) => (e.type === "phase" && timer.enter(e.phase), emit(e));
       try {
-        const r = await build(spec, emit, signal);
-        log("build done", { packages: spec.packages, tag: spec.tag, digest: r.manifests[0]?.digest, ms: Date.now() - started });
+        const r = await build(spec, timed, signal);
+        log("build done", { packages: spec.packages, tag: spec.tag, digest: r.manifests[0]?.digest, ms: Date.now() - started, phases: timer.phases() });
         return r;
       } catch (e) {
-        log("build failed", { packages: spec.packages, tag: spec.tag, kind: (e as BuildError).kind ?? "internal", error: (e as Error).message, ms: Date.now() - started });
+        log("build failed", { packages: spec.packages, tag: spec.tag, kind: (e as BuildError).kind ?? "internal", error: (e as Error).message, ms: Date.now() - started, phases: timer.phases() });
         throw e;
       }
     },
@@ -90,6 +93,28 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
     async close(graceMs = 30_000) {
       closing = true;
       await flights.close(graceMs);
+    },
+  };
+}
+
+/** Milliseconds spent in each build phase, for the build's log line (where the time goes). */
+function phaseTimer(started: number) {
+  const ms: Partial<Record<BuildPhase, number>> = {};
+  let current: BuildPhase | undefined;
+  let since = started;
+  const close = () => {
+    if (current) ms[current] = (ms[current] ?? 0) + Date.now() - since;
+  };
+  return {
+    enter(phase: BuildPhase) {
+      close();
+      current = phase;
+      since = Date.now();
+    },
+    phases() {
+      close();
+      current = undefined;
+      return ms;
     },
   };
 }

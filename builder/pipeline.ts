@@ -72,7 +72,7 @@ async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEv
         .digest("hex")
     : null;
   if (imageKey) {
-    const cached = await cachedImage(deps.store, imageKey, source.revision, packages);
+    const cached = await storing("reading the image cache", () => cachedImage(deps.store, imageKey, source.revision, packages));
     if (cached) {
       phase({ type: "phase", phase: "done", message: "served from the image cache" });
       return cached;
@@ -94,7 +94,7 @@ async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEv
     const layers = await storeLayers(deps, plan.layers, spec.compression, signal, (index, l, reused, storePaths) =>
       emit({ type: "layer", index, count, digest: l.digest, size: l.size, reused, storePaths }),
     );
-    const forestLayer = await writeAndUpload(deps, () => writeTarLayer(forestTarEntries(forest), { outDir: deps.workDir, compression: spec.compression, signal }));
+    const forestLayer = await upload(deps, await writing(writeTarLayer(forestTarEntries(forest), { outDir: deps.workDir, compression: spec.compression, signal })));
     emit({ type: "layer", index: count, count, digest: forestLayer.digest, size: forestLayer.size, reused: false, storePaths: 0 });
     const all = [...layers, forestLayer];
 
@@ -110,11 +110,12 @@ async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEv
     });
     const formats: ManifestFormat[] = spec.formats === "both" ? ["docker", "oci"] : [spec.formats];
     if (spec.compression === "zstd" && formats.includes("docker")) throw new BuildError("invalid_argument", "zstd layers need the OCI manifest format");
-    await deps.store.putBlobBytes(config.digest, config.bytes, formats.includes("oci") ? "application/vnd.oci.image.config.v1+json" : "application/vnd.docker.container.image.v1+json");
+    const configType = formats.includes("oci") ? "application/vnd.oci.image.config.v1+json" : "application/vnd.docker.container.image.v1+json";
+    await storing("writing the image config", () => deps.store.putBlobBytes(config.digest, config.bytes, configType));
     const manifests: ManifestBlob[] = [];
     for (const format of formats) {
       const m = buildManifest({ format, config, layers: all });
-      await deps.store.putBlobBytes(m.digest, m.bytes, m.mediaType);
+      await storing("writing the manifest", () => deps.store.putBlobBytes(m.digest, m.bytes, m.mediaType));
       manifests.push(m);
     }
     if (imageKey) {
@@ -126,7 +127,7 @@ async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEv
         alternates: rest.map((m) => ({ digest: m.digest, mediaType: m.mediaType, size: m.size })),
         revision: source.revision,
       };
-      await deps.store.putRecord(imageRecordKey(imageKey), record);
+      await storing("writing the image record", () => deps.store.putRecord(imageRecordKey(imageKey), record));
     }
     phase({ type: "phase", phase: "done", message: manifests[0]!.digest });
     return { manifests: manifests.map(toBuilt), revision: source.revision, immutable: source.immutable, packages };
@@ -155,45 +156,97 @@ async function storeLayers(
   onLayer: (index: number, layer: StoredLayer, reused: boolean, storePaths: number) => void,
 ): Promise<StoredLayer[]> {
   const out: (StoredLayer | undefined)[] = await Promise.all(
-    planned.map(async (layer) => {
-      const record = await deps.store.getRecord<LayerRecord>(layerRecordKey(layerCacheKey(layer.key, compression)));
-      if (!record) return undefined;
-      const st = await deps.store.statBlob(record.digest);
-      return st?.size === record.size ? record : undefined;
-    }),
+    planned.map((layer) =>
+      storing("reading the layer cache", async () => {
+        const record = await deps.store.getRecord<LayerRecord>(layerRecordKey(layerCacheKey(layer.key, compression)));
+        if (!record) return undefined;
+        const st = await deps.store.statBlob(record.digest);
+        return st?.size === record.size ? record : undefined;
+      }),
+    ),
   );
   out.forEach((r, i) => r && onLayer(i + 1, r, true, planned[i]!.paths.length));
   const missing = planned.map((l, i) => ({ l, i })).filter(({ i }) => !out[i]);
   if (missing.length) {
-    const written = await writeLayers(
-      missing.map(({ l }) => ({ storePaths: l.paths })),
-      { outDir: deps.workDir, compression, signal, parallel: deps.writeParallelism },
+    // Each layer is uploaded (and recorded, record after blob) as soon as it is written,
+    // while the next ones are still being compressed; a failed upload stops the writing.
+    const uploads: Promise<void>[] = [];
+    const stop = new AbortController();
+    const store = async (w: WrittenLayer, j: number) => {
+      const { l, i } = missing[j]!;
+      const record = await upload(deps, w);
+      await storing("recording a layer", () => deps.store.putRecord(layerRecordKey(layerCacheKey(l.key, compression)), record));
+      out[i] = record;
+      onLayer(i + 1, record, false, l.paths.length);
+    };
+    const onWritten = (w: WrittenLayer, j: number) => {
+      const p = store(w, j);
+      p.catch((err: unknown) => stop.abort(err)); // also marks it handled until settleAll below
+      uploads.push(p);
+    };
+    const written = writing(
+      writeLayers(
+        missing.map(({ l }) => ({ storePaths: l.paths })),
+        { outDir: deps.workDir, compression, signal: AbortSignal.any([signal, stop.signal]), parallel: deps.writeParallelism, onWritten },
+      ),
     );
-    await Promise.all(
-      written.map(async (w, j) => {
-        const { l, i } = missing[j]!;
-        const record = await upload(deps, w);
-        await deps.store.putRecord(layerRecordKey(layerCacheKey(l.key, compression)), record);
-        out[i] = record;
-        onLayer(i + 1, record, false, l.paths.length);
-      }),
-    );
+    written.catch(() => {}); // settled below, after the uploads
+    // Every upload settles (and removes its file) before a failure is reported, so a failed
+    // build leaves no scratch files behind and no upload runs on after it. An upload's own
+    // failure comes first: the writing's is then only the abort it caused.
+    await settleAll([...(await written.then(() => uploads, () => uploads)), written]);
   }
   return out as StoredLayer[];
-}
-
-async function writeAndUpload(deps: PipelineDeps, write: () => Promise<WrittenLayer>): Promise<StoredLayer> {
-  return upload(deps, await write());
 }
 
 /** Uploads a written layer file and removes it; the store keeps its own copy or link. */
 async function upload(deps: PipelineDeps, w: WrittenLayer): Promise<StoredLayer> {
   try {
-    await deps.store.putBlobFile(w.digest, w.file, w.mediaType);
+    await storing("uploading a layer", () => deps.store.putBlobFile(w.digest, w.file, w.mediaType));
   } finally {
     await rm(w.file, { force: true });
   }
   return { digest: w.digest, diffId: w.diffId, size: w.size, mediaType: w.mediaType };
+}
+
+/** Like Promise.all, but waits for every promise to settle before throwing the first failure. */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+/** Errors of the host's disks that say nothing about the image: retry later, elsewhere. */
+const DISK_ERRORS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EIO"]);
+
+/** Layer writing whose disk failures (a full scratch folder) become a clear, retryable error. */
+async function writing<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!code || !DISK_ERRORS.has(code)) throw err;
+    throw new BuildError("unavailable", `storage failed while writing layers: ${diskMessage(code)}`, { retryAfterSeconds: 60 });
+  }
+}
+
+/**
+ * A call to the object store whose failure (S3 unreachable, disk full) becomes a retryable
+ * BuildError naming the storage, instead of an anonymous internal error.
+ */
+async function storing<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof BuildError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    // A local error's message names server paths; its code says enough.
+    const why = !code ? (err as Error).message : DISK_ERRORS.has(code) ? diskMessage(code) : `${code} (${(err as NodeJS.ErrnoException).syscall ?? "fs"})`;
+    throw new BuildError("unavailable", `storage failed while ${what}: ${why}`, { retryAfterSeconds: 30 });
+  }
+}
+
+function diskMessage(code: string): string {
+  return code === "ENOSPC" || code === "EDQUOT" ? `no space left on the store's disk (${code})` : `disk error (${code})`;
 }
 
 function toBuilt(m: ManifestBlob): BuiltManifest {

@@ -66,7 +66,14 @@ export function writeLayer(paths: readonly string[], options: WriteLayerOptions)
  */
 export async function writeLayers(
   inputs: readonly LayerInput[],
-  options: WriteLayerOptions & { parallel?: number },
+  options: WriteLayerOptions & {
+    parallel?: number;
+    /**
+     * Called as soon as each layer is written, so its upload can overlap the writing of the
+     * rest; the file is then the callback's to remove, even when a later layer fails.
+     */
+    onWritten?: (layer: WrittenLayer, index: number) => void;
+  },
 ): Promise<WrittenLayer[]> {
   const abort = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, abort.signal]) : abort.signal;
@@ -77,7 +84,9 @@ export async function writeLayers(
       const i = next++;
       const input = inputs[i]!;
       const entries = "storePaths" in input ? storePathEntries(input.storePaths, options.storeRoot) : input.entries;
-      results[i] = await writeTarLayer(entries, { ...options, signal });
+      const layer = await writeTarLayer(entries, { ...options, signal });
+      results[i] = layer;
+      options.onWritten?.(layer, i);
     }
   };
   const n = Math.max(1, Math.min(options.parallel ?? availableParallelism(), inputs.length));
@@ -90,8 +99,12 @@ export async function writeLayers(
   );
   // Wait for every writer to stop (and clean up) before reporting the first failure.
   await Promise.all(runs);
-  if (failures.length > 0) throw failures[0];
-  signal.throwIfAborted();
+  if (failures.length > 0 || signal.aborted) {
+    // The layers finished before the failure are nobody's now (unless handed over): remove them.
+    if (!options.onWritten) await Promise.all(results.map((r) => r && rm(r.file, { force: true })));
+    if (failures.length > 0) throw failures[0];
+    signal.throwIfAborted();
+  }
   return results;
 }
 

@@ -120,6 +120,10 @@ describe("FsBlobStore", () => {
     expect(temps).toHaveLength(1);
     expect(statSync(join(root, ".tmp", temps[0] as string)).size).toBe(1024 * 1024);
     expect(await store.statBlob(`sha256:${"e".repeat(64)}`)).toBeNull();
+    // A sweep keeps young temp files (writes may be in progress) and removes old ones.
+    expect(await store.sweepTemp(60_000)).toBe(0);
+    expect(await store.sweepTemp(0)).toBe(1);
+    expect(await listFiles(join(root, ".tmp"))).toEqual([]);
   });
 
   it("writes atomically only under layout keys", async () => {
