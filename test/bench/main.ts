@@ -9,6 +9,8 @@ import type { Figure, SuiteRun } from "./report.ts";
 const SUITES: Record<string, () => Promise<{ run: SuiteRun }>> = {
   layers: () => import("./layers.ts"),
   write: () => import("./write.ts"),
+  pull: () => import("./pull.ts"),
+  serve: () => import("./serve.ts"),
 };
 
 async function main(argv: string[]): Promise<number> {
