@@ -19,6 +19,7 @@ import { landingHandler } from "./routes/landing.ts";
 import { CACHE_STATE, manifestHandler } from "./routes/manifests.ts";
 import { ALLOWED_METHODS, matchRoute } from "./routes/table.ts";
 import { tagsHandler } from "./routes/tags.ts";
+import { rememberingPresence } from "./storage/known.ts";
 import type { BlobReader } from "./storage/types.ts";
 
 export type { EdgeConfig } from "./routes/context.ts";
@@ -76,7 +77,7 @@ export function createEdge(deps: EdgeDeps): EdgeApp {
   };
   if (config.buildTimeoutSeconds !== undefined) resolverOptions.buildTimeoutSeconds = config.buildTimeoutSeconds;
   const resolver = new TagResolver(resolverOptions);
-  const rc: RouteContext = { blobs: deps.blobs, resolver, recent, config, manifests: new ManifestMemory() };
+  const rc: RouteContext = { blobs: rememberingPresence(deps.blobs), resolver, recent, config, manifests: new ManifestMemory() };
 
   const app = new Hono();
   const accessLog = deps.accessLog;

@@ -1,8 +1,9 @@
 /**
  * GET|HEAD /v2/<name>/blobs/<digest>.
  * HEAD: answered here from storage metadata, never redirected (a GET-signed URL would not
- * answer a HEAD). GET: a redirect when the storage driver can give one, else the edge
- * streams the blob itself, honouring Range.
+ * answer a HEAD). GET: a redirect when the storage driver can give one (for a blob storage
+ * holds), else the edge streams the blob itself, honouring Range. Presence is remembered for
+ * a while (storage/known.ts), so a pull's HEAD-then-GET costs one storage lookup.
  */
 import type { Context } from "hono";
 import { API_VERSION, API_VERSION_HEADER } from "../api-version.ts";
@@ -27,6 +28,8 @@ export async function blobHandler(c: Context, rc: RouteContext, name: string, ra
     return new Response(null, { status: 200, headers: blobHeaders(digest, info.size) });
   }
   if (rc.blobs.blobURL) {
+    // Only a blob that exists is redirected: an unknown digest is the registry's 404, not the bucket's.
+    if (!(await rc.blobs.stat(digest))) throw errors.blobUnknown(digest);
     const redirect = await rc.blobs.blobURL(digest);
     return new Response(null, {
       status: redirect.status,

@@ -81,6 +81,13 @@ describe("blob GET with a presigning store", () => {
     expect(res.headers.get("location")).toBeNull();
   });
 
+  it("GET of a missing blob is the registry's BLOB_UNKNOWN, not a redirect to the bucket's 404", async () => {
+    const res = await edge.fetch(`/v2/git/blobs/${ZERO_DIGEST}`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get("location")).toBeNull();
+    expect((await ociError(res)).code).toBe("BLOB_UNKNOWN");
+  });
+
   it("an invalid digest is refused before any URL is signed", async () => {
     const res = await edge.fetch("/v2/git/blobs/sha256:1234");
     expect(res.status).toBe(400);
