@@ -13,10 +13,15 @@ import { Nix } from "./nix/nix.ts";
 import { run } from "./nix/run.ts";
 import { pipelineBuildFn } from "./pipeline.ts";
 import { BuildFlights } from "./service/flights.ts";
+import { removeStale } from "./sweep.ts";
 import type { BuildEvent, BuildPhase } from "./service/types.ts";
 import { sourceFromEnv, type PackageSource } from "./sources.ts";
 import { createStoreFromEnv } from "./store/index.ts";
 import type { BlobStore } from "./store/types.ts";
+
+/** Scratch and temp files untouched this long are a crashed writer's (see sweep.ts). */
+const LEFTOVER_AGE_MS = 60 * 60_000;
+const SWEEP_EVERY_MS = 15 * 60_000;
 
 export interface Builder {
   backend: BuilderBackend;
@@ -42,6 +47,17 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
   const nix = parts.nix ?? new Nix({ gcRootDir: join(config.dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs });
   const workDir = join(config.dataDir, "work");
   await mkdir(workDir, { recursive: true });
+  const sweep = async () => {
+    try {
+      const removed = (await removeStale(workDir, LEFTOVER_AGE_MS)) + ((await store.sweepTemp?.(LEFTOVER_AGE_MS)) ?? 0);
+      if (removed > 0) log("swept leftovers of crashed writes", { removed });
+    } catch (e) {
+      log("sweeping leftovers failed", { error: (e as Error).message });
+    }
+  };
+  await sweep();
+  const sweeper = setInterval(() => void sweep(), SWEEP_EVERY_MS);
+  sweeper.unref();
   let popularity: Popularity | undefined;
   let popularityDigest: string | undefined;
   if (config.popularity) {
@@ -92,6 +108,7 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
     store,
     async close(graceMs = 30_000) {
       closing = true;
+      clearInterval(sweeper);
       await flights.close(graceMs);
     },
   };

@@ -6,9 +6,10 @@
  * only from the layout (keys.ts), so nothing can be read or written outside the root.
  */
 import { randomUUID } from "node:crypto";
-import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { copyFile, link, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { dirname, join, resolve, sep } from "node:path";
+import { removeStale } from "../sweep.ts";
 import { blobKeyOf, checkRange, InvalidKeyError, layoutKeyOf, RangeNotSatisfiableError, recordKeyOf } from "./keys.ts";
 import type { BlobStore, ByteRange, ObjectStat } from "./types.ts";
 
@@ -110,18 +111,9 @@ export class FsBlobStore implements BlobStore {
    * Returns how many were removed. Younger ones may belong to writes in progress.
    */
   async sweepTemp(ageMs = 3_600_000): Promise<number> {
-    const names = await readdir(this.tmpDir).catch(nullIfAbsent);
-    let removed = 0;
-    for (const name of names ?? []) {
-      const path = join(this.tmpDir, name);
-      const st = await statOrNull(path);
-      if (st && Date.now() - st.mtimeMs >= ageMs) {
-        await rm(path, { force: true });
-        removed++;
-      }
-    }
-    return removed;
+    return removeStale(this.tmpDir, ageMs);
   }
+
 
   /** Lets `fill` create the temp file, then renames it onto `key` and syncs the folder. */
   private async publish(key: string, fill: (tmp: string) => Promise<void>): Promise<void> {

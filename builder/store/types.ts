@@ -33,6 +33,11 @@ export interface BlobStore {
   getRecord<T>(key: string): Promise<T | null>;
   /** Writes a JSON record atomically, replacing any earlier one. */
   putRecord(key: string, value: unknown): Promise<void>;
+  /**
+   * Removes what crashed writers left in the store's own scratch space, untouched for
+   * `ageMs`; returns how many. Absent when the store has none (S3 writes are atomic uploads).
+   */
+  sweepTemp?(ageMs: number): Promise<number>;
 }
 
 /**
