@@ -118,9 +118,7 @@ export function createWorker(makeBuilder: BuilderFactory) {
           app = createApp(depsFromEnv(env, makeBuilder));
         } catch (err) {
           // A misconfigured Worker still answers in the registry's own error format.
-          const res = errorResponse(errors.internal(err instanceof Error ? err.message : String(err)));
-          res.headers.set("Docker-Distribution-API-Version", "registry/2.0");
-          return res;
+          return errorResponse(errors.internal(err instanceof Error ? err.message : String(err)));
         }
         apps.set(env, app);
       }
@@ -129,6 +127,5 @@ export function createWorker(makeBuilder: BuilderFactory) {
   };
 }
 
-// The Connect/gRPC-web client is not in yet: until it is, BUILDER_URLS have no client and the
-// Worker serves what is cached (503 + Retry-After for the rest). Replace with its factory.
+// Each builder URL in BUILDER_URLS gets a Connect (gRPC-web) client carrying BUILDER_TOKEN.
 export default createWorker((url, token) => connectBuilder({ baseUrl: url, token }));

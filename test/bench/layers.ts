@@ -12,7 +12,8 @@ import { idealLayers, nixeryStyle, nixpkgsStyle, singleLayer } from "./reference
 import type { Planner } from "./reference-planners.ts";
 import { compared } from "./report.ts";
 import type { Figure, SuiteContext } from "./report.ts";
-import { closureGraph, prng, syntheticPackageSet } from "./synthetic.ts";
+import { prng } from "../support/prng.ts";
+import { closureGraph, syntheticPackageSet } from "./synthetic.ts";
 import { testpkgsWorkload } from "./testpkgs-workload.ts";
 import { syntheticWorkloads } from "./workload.ts";
 import type { Workload } from "./workload.ts";

@@ -5,18 +5,8 @@
  * with a few very large paths. Everything comes from a seeded PRNG.
  */
 import type { ClosureGraph, StorePathInfo } from "../../builder/nix/graph.ts";
+import { prng } from "../support/prng.ts";
 
-/** mulberry32: a tiny seeded PRNG, good enough for workloads. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface PackageSet {
   /** Every store path of every package. */

@@ -2,7 +2,8 @@
 import { popularityFromClosures } from "../../builder/layers/popularity.ts";
 import type { Popularity } from "../../builder/layers/popularity.ts";
 import type { ImagePair } from "./layer-quality.ts";
-import { closureGraph, prng, syntheticPackageSet } from "./synthetic.ts";
+import { prng } from "../support/prng.ts";
+import { closureGraph, syntheticPackageSet } from "./synthetic.ts";
 import type { PackageSet } from "./synthetic.ts";
 
 export interface Workload {

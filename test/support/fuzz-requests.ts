@@ -6,6 +6,7 @@
  * and paths, query strings everywhere, and request lines and framing that are not HTTP at all.
  * Pure: the same seed gives the same requests.
  */
+import { prng } from "./prng.ts";
 
 export interface FuzzRequest {
   /** What the request tries (name, reference, blob, method, header, path, raw), for summaries. */
@@ -22,17 +23,6 @@ export interface FuzzContext {
   validNames: readonly string[];
 }
 
-/** mulberry32: tiny, seedable, good enough to pick test cases. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Pick {
   constructor(private readonly rand: () => number) {}
