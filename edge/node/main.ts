@@ -8,6 +8,7 @@ import { checkHost, createBuilder } from "../../builder/builder.ts";
 import { builderConfigFromEnv } from "../../builder/config.ts";
 import { startGrpcServer } from "../../builder/grpc/server.ts";
 import { jsonLog } from "../../builder/log.ts";
+import { stopOnSignals } from "../../builder/shutdown.ts";
 import { connectBuilder } from "../builder/connect.ts";
 import { parseCredentials, PullAuth } from "../auth.ts";
 import { accessLogLines } from "./access-log.ts";
@@ -51,19 +52,16 @@ try {
   });
   const http = await listen(edge.app, { port: Number(env.PORT ?? 8080), hostname: env.HOST ?? "0.0.0.0" });
   log("nixport listening", { registry: http.url, grpc: grpc.port, source: builder.source.description, store: s3 ? `s3://${s3.bucket}` : config.dataDir, nix: nixVersion });
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log("shutting down: finishing running builds", { signal });
-    await builder.close(Number(env.NIXPORT_SHUTDOWN_GRACE_SECONDS ?? 30) * 1000);
-    // The edge first: its requests in flight still read their answers from the builder.
-    await http.close();
-    await grpc.close();
-    process.exit(0);
-  };
-  process.on("SIGTERM", () => void stop("SIGTERM"));
-  process.on("SIGINT", () => void stop("SIGINT"));
+  stopOnSignals(
+    builder,
+    async () => {
+      // The edge first: its requests in flight still read their answers from the builder.
+      await http.close();
+      await grpc.close();
+    },
+    log,
+    env,
+  );
 } catch (e) {
   log("cannot start", { error: (e as Error).message });
   process.exit(1);

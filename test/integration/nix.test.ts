@@ -3,22 +3,11 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BuildError } from "../../builder/errors.ts";
 import { PathSource } from "../../builder/sources.ts";
 import { storePathName } from "../../builder/nix/graph.ts";
-import { TESTPKGS, testNix, testpkgsSource } from "../support/nix.ts";
+import { caught, TESTPKGS, testNix, testpkgsSource } from "../support/nix.ts";
 
 const SYSTEM = "x86_64-linux";
-
-async function caught(p: Promise<unknown>): Promise<BuildError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof BuildError) return e;
-    throw e;
-  }
-  throw new Error("expected a BuildError");
-}
 
 /** A package set of the test's own, on top of testpkgs (ambiguous names, a slow build). */
 function fixtureSet(): string {

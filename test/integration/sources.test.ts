@@ -3,9 +3,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BuildError } from "../../builder/errors.ts";
 import { ChannelSource, GitSource, PathSource } from "../../builder/sources.ts";
-import { TESTPKGS, testNix } from "../support/nix.ts";
+import { caught, TESTPKGS, testNix } from "../support/nix.ts";
 
 const git = (cwd: string, ...args: string[]) =>
   execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main", ...args], { cwd, encoding: "utf8" }).trim();
@@ -29,16 +28,6 @@ beforeAll(() => {
   git(repo, "commit", "-qm", "second");
   second = git(repo, "rev-parse", "HEAD");
 });
-
-async function caught(p: Promise<unknown>): Promise<BuildError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof BuildError) return e;
-    throw e;
-  }
-  throw new Error("expected a BuildError");
-}
 
 describe("git package source", () => {
   it("treats a 40-hex tag as an immutable commit with a cache key", async () => {
