@@ -51,6 +51,8 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
     try {
       const removed = (await removeStale(workDir, LEFTOVER_AGE_MS)) + ((await store.sweepTemp?.(LEFTOVER_AGE_MS)) ?? 0);
       if (removed > 0) log("swept leftovers of crashed writes", { removed });
+      const roots = await nix.releaseOrphanedRoots();
+      if (roots > 0) log("released GC roots of builders that died", { roots });
     } catch (e) {
       log("sweeping leftovers failed", { error: (e as Error).message });
     }

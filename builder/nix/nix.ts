@@ -125,6 +125,22 @@ export class Nix {
     return readdir(this.opts.gcRootDir).catch(() => []);
   }
 
+  /**
+   * Removes the GC roots of builder processes that no longer run (killed before they could
+   * release them), so Nix's garbage collector may reclaim those paths. A root folder's name
+   * starts with the pid of the process that made it. Returns how many were removed.
+   */
+  async releaseOrphanedRoots(): Promise<number> {
+    let removed = 0;
+    for (const name of await this.liveRoots()) {
+      const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+      if (!pid || pid === process.pid || processExists(pid)) continue;
+      await rm(join(this.opts.gcRootDir, name), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+
   private common(source: ResolvedSource, system: NixSystem): string[] {
     return [
       ...source.nixPath.flatMap((p) => ["-I", p]),
@@ -177,4 +193,14 @@ function evalFailure(r: RunResult, what: string): BuildError {
 
 export function lastLines(text: string, n: number): string {
   return text.trimEnd().split("\n").slice(-n).join("\n");
+}
+
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"; // exists, owned by someone else
+  }
 }
