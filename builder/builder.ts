@@ -70,15 +70,16 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
   const flights = new BuildFlights(
     async (spec, emit, signal) => {
       const started = Date.now();
-      log("build started", { packages: spec.packages, tag: spec.tag });
+      const image = { packages: spec.packages, arch: spec.arch, tag: spec.tag };
+      log("build started", image);
       const timer = phaseTimer(started);
       const timed = (e: BuildEvent) => (e.type === "phase" && timer.enter(e.phase), emit(e));
       try {
         const r = await build(spec, timed, signal);
-        log("build done", { packages: spec.packages, tag: spec.tag, digest: r.manifests[0]?.digest, ms: Date.now() - started, phases: timer.phases() });
+        log("build done", { ...image, digest: r.manifests[0]?.digest, ms: Date.now() - started, phases: timer.phases() });
         return r;
       } catch (e) {
-        log("build failed", { packages: spec.packages, tag: spec.tag, kind: (e as BuildError).kind ?? "internal", error: (e as Error).message, ms: Date.now() - started, phases: timer.phases() });
+        log("build failed", { ...image, kind: (e as BuildError).kind ?? "internal", error: (e as Error).message, ms: Date.now() - started, phases: timer.phases() });
         throw e;
       }
     },
