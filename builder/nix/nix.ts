@@ -46,6 +46,8 @@ interface NameRecord {
 }
 
 const BUILD_FAILED_RE = /builder for '([^']+\.drv)' failed/;
+/** Nix's answer when a derivation is for a system this host cannot build and no cache has it. */
+const WRONG_SYSTEM_RE = /a '([^']+)' with features \{[^}]*\} is required to build '([^']+\.drv)', but I am a '([^']+)'/;
 let rootSeq = 0;
 
 /** Nix, driven as a tool: names in as JSON data, store paths and graphs out. */
@@ -157,6 +159,15 @@ export class Nix {
       if (l.code === 0) log = l.stdout;
     }
     const logTail = lastLines(log || r.stderrTail, 25);
+    const wrongSystem = WRONG_SYSTEM_RE.exec(r.stderrTail);
+    if (!drv && wrongSystem) {
+      const [, wanted, derivation, host] = wrongSystem;
+      return new BuildError(
+        "build_failed",
+        `no builder for ${wanted}: ${derivation} is in no binary cache, and this ${host} host cannot build it (configure a remote builder or a substituter for ${wanted})`,
+        { derivation: derivation!, logTail },
+      );
+    }
     if (!drv) return evalFailure(r, "building");
     return new BuildError("build_failed", `build of ${drv} failed`, { derivation: drv, logTail });
   }

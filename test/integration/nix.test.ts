@@ -117,6 +117,17 @@ describe("Nix driver with nix/testpkgs", () => {
     expect(await nix.liveRoots()).toHaveLength(0);
   });
 
+  it("says plainly when a package is for a system this host cannot build and no cache has", async () => {
+    const nix = testNix();
+    const source = await testpkgsSource();
+    const names = await nix.resolveNames(source, ["hello"], "aarch64-linux");
+    const err = await caught(nix.realise(source, names.map((n) => n.attrPath), "aarch64-linux"));
+    expect(err.kind).toBe("build_failed");
+    expect(err.message).toMatch(/^no builder for aarch64-linux: \/nix\/store\/\S+\.drv is in no binary cache, and this x86_64-linux host cannot build it/);
+    expect(err.details.derivation).toMatch(/^\/nix\/store\/[a-z0-9]{32}-.*\.drv$/);
+    expect(await nix.liveRoots()).toHaveLength(0);
+  });
+
   it("kills Nix when a build passes its deadline", async () => {
     const nix = testNix({ buildTimeoutMs: 1500 });
     const source = await new PathSource(fixtureSet()).resolve("latest");
