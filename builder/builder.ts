@@ -83,7 +83,7 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
         throw e;
       }
     },
-    { maxConcurrent: config.maxBuilds, maxQueued: config.maxQueued },
+    { maxConcurrent: config.maxBuilds, maxQueued: config.maxQueued, failureTtlMs: config.failureTtlMs },
   );
   let closing = false;
   const backend: BuilderBackend = {

@@ -15,6 +15,8 @@ export interface BuilderConfig {
   popularity: string | undefined;
   /** Layer writes running at once across all builds. */
   writeParallelism: number;
+  /** How long a failed build (or unknown packages) answers repeats without running again. */
+  failureTtlMs: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -37,5 +39,6 @@ export function builderConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Buil
     layerBudget: budget,
     popularity: env.NIXPORT_POPULARITY || undefined,
     writeParallelism: Math.max(1, int(env, "NIXPORT_WRITE_PARALLELISM", availableParallelism())),
+    failureTtlMs: int(env, "NIXPORT_FAILURE_TTL_SECONDS", 60) * 1000,
   };
 }

@@ -6,7 +6,18 @@ export interface FlightOptions {
   maxConcurrent?: number;
   /** Builds that may wait; past this a call is refused as unavailable (default 100). */
   maxQueued?: number;
+  /**
+   * How long a build that failed for a reason of its own (a derivation that fails, unknown
+   * packages) answers later calls with the same error instead of running again (default
+   * 60 s; 0 turns it off). Clients retry a failed pull at once, and a failing derivation
+   * can cost minutes of CPU each time.
+   */
+  failureTtlMs?: number;
+  now?: () => number;
 }
+
+/** Failures that say something about the image itself, so running it again soon is waste. */
+const REMEMBERED_FAILURES = new Set<BuildError["kind"]>(["build_failed", "not_found"]);
 
 type Listener = (e: BuildEvent) => void;
 
@@ -36,11 +47,17 @@ export class BuildFlights {
   private running = 0;
   private readonly maxConcurrent: number;
   private readonly maxQueued: number;
+  private readonly failureTtlMs: number;
+  private readonly now: () => number;
+  /** Recent failures by request key, oldest first (see FlightOptions.failureTtlMs). */
+  private readonly failures = new Map<string, { error: BuildError; until: number }>();
   private closed = false;
 
   constructor(private readonly build: BuildFn, opts: FlightOptions = {}) {
     this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? 2);
     this.maxQueued = opts.maxQueued ?? 100;
+    this.failureTtlMs = opts.failureTtlMs ?? 60_000;
+    this.now = opts.now ?? Date.now;
   }
 
   /** Builds in progress or waiting (for health and tests). */
@@ -53,6 +70,8 @@ export class BuildFlights {
     if (this.closed) return Promise.reject(new BuildError("unavailable", "the builder is shutting down", { retryAfterSeconds: 5 }));
     if (signal?.aborted) return Promise.reject(new BuildError("cancelled", "cancelled"));
     const key = specKey(spec);
+    const failed = this.recentFailure(key);
+    if (failed) return Promise.reject(failed);
     let flight = this.flights.get(key);
     if (!flight) {
       if (this.queue.length >= this.maxQueued) {
@@ -119,8 +138,27 @@ export class BuildFlights {
         if (i >= 0) (this.queue.splice(i, 1), this.announceQueue());
       }
     })();
-    flight.result.catch(() => undefined); // observed by callers; never an unhandled rejection here
+    flight.result.catch((err: unknown) => this.rememberFailure(key, err)); // also: never an unhandled rejection here
     return flight;
+  }
+
+  private rememberFailure(key: string, err: unknown): void {
+    if (this.failureTtlMs <= 0 || !(err instanceof BuildError) || !REMEMBERED_FAILURES.has(err.kind)) return;
+    this.failures.delete(key);
+    this.failures.set(key, { error: err, until: this.now() + this.failureTtlMs });
+    // Entries expire in insertion order: drop the expired ones from the front.
+    for (const [k, f] of this.failures) {
+      if (f.until > this.now()) break;
+      this.failures.delete(k);
+    }
+  }
+
+  private recentFailure(key: string): BuildError | undefined {
+    const f = this.failures.get(key);
+    if (!f) return undefined;
+    if (f.until > this.now()) return f.error;
+    this.failures.delete(key);
+    return undefined;
   }
 
   private next(): void {

@@ -109,6 +109,12 @@ describe("builder service with real Nix", () => {
     const { error } = await build(["broken"]);
     expect(error?.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(errorDetail(error!)?.logTail).toContain("broken on purpose");
+    // A retry soon after gets the same answer without running Nix again.
+    const before = b.nixCalls.length;
+    const again = await build(["broken"]);
+    expect(again.error?.code).toBe(grpc.status.FAILED_PRECONDITION);
+    expect(errorDetail(again.error!)?.logTail).toContain("broken on purpose");
+    expect(b.nixCalls.length).toBe(before);
   });
 
   it("stops Nix when the only caller cancels", async () => {

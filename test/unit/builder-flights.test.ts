@@ -145,3 +145,54 @@ describe("single-flight builds", () => {
     for (const r of p) await expect(r).rejects.toMatchObject({ kind: "build_failed", details: { derivation: "/nix/store/x.drv" } });
   });
 });
+
+describe("remembered failures", () => {
+  const failing = (error: BuildError) => {
+    let runs = 0;
+    const fn: BuildFn = async () => {
+      runs++;
+      throw error;
+    };
+    return { fn, runs: () => runs };
+  };
+
+  it("answers a repeat of a failed build with the same error, without building, until the TTL passes", async () => {
+    let clock = 0;
+    const error = new BuildError("build_failed", "build of /nix/store/x-broken.drv failed", { derivation: "/nix/store/x-broken.drv", logTail: "boom" });
+    const { fn, runs } = failing(error);
+    const flights = new BuildFlights(fn, { failureTtlMs: 1_000, now: () => clock });
+    await expect(flights.run(spec(["broken"]), () => {})).rejects.toBe(error);
+    clock = 999;
+    // Same image however spelled: the canonical request is the key.
+    await expect(flights.run(spec(["broken", "broken"]), () => {})).rejects.toBe(error);
+    expect(runs()).toBe(1);
+    await expect(flights.run(spec(["broken"], "other-tag"), () => {})).rejects.toBe(error);
+    expect(runs()).toBe(2);
+    clock = 1_000;
+    await expect(flights.run(spec(["broken"]), () => {})).rejects.toBe(error);
+    expect(runs()).toBe(3);
+  });
+
+  it("remembers unknown packages too, but never retryable failures, cancellations or internal errors", async () => {
+    for (const [kind, remembered] of [["not_found", true], ["unavailable", false], ["timeout", false], ["cancelled", false], ["internal", false]] as const) {
+      const { fn, runs } = failing(new BuildError(kind, kind));
+      const flights = new BuildFlights(fn);
+      await flights.run(spec(["x"]), () => {}).catch(() => {});
+      await flights.run(spec(["x"]), () => {}).catch(() => {});
+      expect(runs(), kind).toBe(remembered ? 1 : 2);
+    }
+  });
+
+  it("remembers nothing with a TTL of 0, and a success is never affected", async () => {
+    const { fn, runs } = failing(new BuildError("build_failed", "x"));
+    const off = new BuildFlights(fn, { failureTtlMs: 0 });
+    await off.run(spec(["x"]), () => {}).catch(() => {});
+    await off.run(spec(["x"]), () => {}).catch(() => {});
+    expect(runs()).toBe(2);
+    let ok = 0;
+    const good = new BuildFlights(async (s) => (ok++, result(s.packages.join("+"))));
+    await good.run(spec(["hello"]), () => {});
+    await good.run(spec(["hello"]), () => {});
+    expect(ok).toBe(2);
+  });
+});
