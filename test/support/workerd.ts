@@ -14,8 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./registry.ts";
 
-const ROOT = new URL("../..", import.meta.url).pathname;
-const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
+export const ROOT = new URL("../..", import.meta.url).pathname;
+export const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 
 export interface RunningWorker {
   /** host:port, as registry clients name it. */
