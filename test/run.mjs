@@ -2,13 +2,20 @@
 // `npm test`: typecheck, lint, then every vitest project. Prints one closing line
 // `N passed, N failed` computed from the runners' JSON results (CI reads that line).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const outDir = join(root, ".tmp", "test-results");
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
+
+// Every temp folder the tests make (stores, registries, podman and docker state, GC roots)
+// goes under one scratch folder that is removed at the end, so runs leave nothing in /tmp.
+// NIXPORT_KEEP_TMP=1 keeps it for a post-mortem.
+const scratch = mkdtempSync(join(tmpdir(), "nixport-test-"));
+const env = { ...process.env, TMPDIR: scratch };
 
 const extra = process.argv.slice(2);
 let passed = 0;
@@ -17,7 +24,7 @@ let skipped = 0;
 
 function step(name, cmd, args) {
   console.log(`\n== ${name}: ${cmd} ${args.join(" ")}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: process.env });
+  const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env });
   const ok = r.status === 0;
   if (ok) passed++;
   else failed++;
@@ -31,7 +38,7 @@ function vitest(name, config) {
   const r = spawnSync(
     "npx",
     ["vitest", "run", "--config", config, "--reporter=default", "--reporter=json", `--outputFile.json=${json}`, ...extra],
-    { cwd: root, stdio: "inherit", env: process.env },
+    { cwd: root, stdio: "inherit", env },
   );
   if (!existsSync(json)) {
     console.log(`== ${name}: no results (exit ${r.status ?? r.signal})`);
@@ -57,6 +64,24 @@ if (!only) {
 if (!only || only === "node") vitest("node", "vitest.config.ts");
 if ((!only || only === "edge") && existsSync(join(root, "test/edge/vitest.config.ts"))) {
   vitest("edge", "test/edge/vitest.config.ts");
+}
+
+removeScratch(scratch);
+
+/** Unmounts whatever a crashed client left mounted below `dir` (deepest first), then removes it. */
+function removeScratch(dir) {
+  if (process.env.NIXPORT_KEEP_TMP) return console.log(`\n(test temp files kept in ${dir})`);
+  try {
+    const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+      .split("\n")
+      .map((line) => line.split(" ")[4]?.replace(/\\040/g, " "))
+      .filter((m) => m?.startsWith(dir + "/"))
+      .sort((a, b) => b.length - a.length);
+    for (const m of mounts) spawnSync("umount", ["-l", m], { stdio: "ignore" });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  } catch (err) {
+    console.log(`\n(could not remove the test temp folder ${dir}: ${err.message})`);
+  }
 }
 
 const summary = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`;
