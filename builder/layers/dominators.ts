@@ -2,8 +2,10 @@
  * Immediate dominators (Cooper, Harvey & Kennedy, "A Simple, Fast Dominance Algorithm",
  * 2001): iterate `idom(v) = intersect(idom of v's processed predecessors)` in reverse
  * postorder until nothing changes. On a DAG — a Nix closure is one, apart from
- * self-references — a single pass settles every node and a second confirms it, so the
- * cost is linear in the number of references.
+ * self-references — a single pass settles every node; the depth-first search that orders
+ * the nodes also tells whether the graph is one, and then that pass runs forward along the
+ * references, without building predecessor lists. Either way the result is the one
+ * dominator tree the graph has.
  */
 
 /** A directed graph over nodes 0..n-1 as compressed sparse rows. */
@@ -28,43 +30,66 @@ export function csrFromLists(successors: readonly (readonly number[])[]): CsrGra
  */
 export function immediateDominators(graph: CsrGraph, root: number): Int32Array {
   const n = graph.offsets.length - 1;
-  const { order, postIndex } = postorder(graph, root);
-  const preds = reverse(graph, postIndex);
-  const idom = new Int32Array(n).fill(-1);
-  idom[root] = root;
+  const { order, postIndex, acyclic } = postorder(graph, root);
+  // Nodes are renumbered by postorder (the root last) for the iteration, as in the paper:
+  // `intersect` then compares the numbers themselves instead of looking them up.
+  const m = order.length;
+  const doms = new Int32Array(m).fill(-1);
+  doms[m - 1] = m - 1;
   const intersect = (a: number, b: number): number => {
     while (a !== b) {
-      while (postIndex[a]! < postIndex[b]!) a = idom[a]!;
-      while (postIndex[b]! < postIndex[a]!) b = idom[b]!;
+      while (a < b) a = doms[a]!;
+      while (b < a) b = doms[b]!;
     }
     return a;
   };
-  for (let changed = true; changed; ) {
-    changed = false;
-    // Reverse postorder: every predecessor outside a cycle is settled before its successor.
-    for (let i = order.length - 2; i >= 0; i--) {
-      const v = order[i]!;
-      let next = -1;
-      for (let e = preds.offsets[v]!; e < preds.offsets[v + 1]!; e++) {
-        const p = preds.targets[e]!;
-        if (idom[p] === -1) continue;
-        next = next === -1 ? p : intersect(p, next);
+  if (acyclic) {
+    // Without cycles, every predecessor of a node comes before it in reverse postorder, so
+    // one pass settles them all. It runs forward, needing no predecessor lists: each node,
+    // once settled, intersects itself into each successor's dominator so far.
+    for (let p = m - 1; p >= 0; p--) {
+      const v = order[p]!;
+      for (let e = graph.offsets[v]!; e < graph.offsets[v + 1]!; e++) {
+        const w = postIndex[graph.targets[e]!]!;
+        doms[w] = doms[w] === -1 ? p : intersect(p, doms[w]!);
       }
-      if (idom[v] !== next) {
-        idom[v] = next;
-        changed = true;
+    }
+  } else {
+    const preds = predecessors(graph, postIndex, m);
+    for (let changed = true; changed; ) {
+      changed = false;
+      // Reverse postorder: every predecessor outside a cycle is settled before its successor.
+      for (let v = m - 2; v >= 0; v--) {
+        let next = -1;
+        for (let e = preds.offsets[v]!; e < preds.offsets[v + 1]!; e++) {
+          const p = preds.targets[e]!;
+          if (doms[p] === -1) continue;
+          next = next === -1 ? p : intersect(p, next);
+        }
+        if (doms[v] !== next) {
+          doms[v] = next;
+          changed = true;
+        }
       }
     }
   }
+  const idom = new Int32Array(n).fill(-1);
+  for (let v = 0; v < m; v++) idom[order[v]!] = order[doms[v]!]!;
   return idom;
 }
 
-/** Depth-first postorder from `root`, without recursion (closures can be deep chains). */
-function postorder(graph: CsrGraph, root: number): { order: Int32Array; postIndex: Int32Array } {
+/**
+ * Depth-first postorder from `root`, without recursion (closures can be deep chains), and
+ * whether the part of the graph it reaches is free of cycles: it is unless some edge leads
+ * back to a node still on the stack.
+ */
+function postorder(graph: CsrGraph, root: number): { order: Int32Array; postIndex: Int32Array; acyclic: boolean } {
   const n = graph.offsets.length - 1;
   const postIndex = new Int32Array(n).fill(-1);
   const seen = new Uint8Array(n);
-  const order: number[] = [];
+  const order = new Int32Array(n);
+  let done = 0;
+  let acyclic = true;
   const stack = new Int32Array(n);
   const cursor = new Int32Array(n);
   let top = 0;
@@ -82,36 +107,42 @@ function postorder(graph: CsrGraph, root: number): { order: Int32Array; postInde
         top++;
         stack[top] = w;
         cursor[top] = graph.offsets[w]!;
+      } else if (postIndex[w] === -1) {
+        acyclic = false;
       }
     } else {
-      postIndex[v] = order.length;
-      order.push(v);
+      postIndex[v] = done;
+      order[done++] = v;
       top--;
     }
   }
-  return { order: Int32Array.from(order), postIndex };
+  return { order: order.subarray(0, done), postIndex, acyclic };
 }
 
-/** Predecessor lists, keeping only edges between nodes the root reaches. */
-function reverse(graph: CsrGraph, postIndex: Int32Array): CsrGraph {
+/**
+ * Predecessor lists of the nodes the root reaches, all numbered by postorder. The graph is
+ * read in its own order, front to back, rather than in postorder, which jumps around it;
+ * the order of a node's predecessors does not matter.
+ */
+function predecessors(graph: CsrGraph, postIndex: Int32Array, m: number): CsrGraph {
   const n = graph.offsets.length - 1;
-  const offsets = new Int32Array(n + 1);
-  const reached = (v: number) => postIndex[v]! >= 0;
+  const offsets = new Int32Array(m + 1);
   for (let v = 0; v < n; v++) {
-    if (!reached(v)) continue;
+    if (postIndex[v]! < 0) continue;
     for (let e = graph.offsets[v]!; e < graph.offsets[v + 1]!; e++) {
-      const w = graph.targets[e]!;
-      if (reached(w)) offsets[w + 1]!++;
+      const w = postIndex[graph.targets[e]!]!;
+      if (w >= 0) offsets[w + 1]!++;
     }
   }
-  for (let v = 0; v < n; v++) offsets[v + 1]! += offsets[v]!;
-  const fill = offsets.slice(0, n);
-  const targets = new Int32Array(offsets[n]!);
+  for (let w = 0; w < m; w++) offsets[w + 1]! += offsets[w]!;
+  const fill = offsets.slice(0, m);
+  const targets = new Int32Array(offsets[m]!);
   for (let v = 0; v < n; v++) {
-    if (!reached(v)) continue;
+    const p = postIndex[v]!;
+    if (p < 0) continue;
     for (let e = graph.offsets[v]!; e < graph.offsets[v + 1]!; e++) {
-      const w = graph.targets[e]!;
-      if (reached(w)) targets[fill[w]!++] = v;
+      const w = postIndex[graph.targets[e]!]!;
+      if (w >= 0) targets[fill[w]!++] = p;
     }
   }
   return { offsets, targets };

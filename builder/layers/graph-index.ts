@@ -4,6 +4,7 @@
  */
 import type { ClosureGraph } from "../nix/graph.ts";
 import type { CsrGraph } from "./dominators.ts";
+import { sortPaths } from "./sorted-paths.ts";
 
 export interface IndexedClosure {
   /** Store paths, sorted; a path's index is its position here. */
@@ -13,16 +14,22 @@ export interface IndexedClosure {
   references: CsrGraph;
   /** Indices of the requested roots, sorted and de-duplicated. */
   roots: number[];
+  /**
+   * `position[i]`: the index of `graph.paths[i]`. Visiting paths in the graph's own order
+   * reads their strings in memory order, with far fewer cache misses than sorted order.
+   */
+  position: Int32Array;
 }
 
 export function indexClosure(graph: ClosureGraph): IndexedClosure {
-  // The default sort compares UTF-16 code units, like compareStrings, without a callback.
-  const paths = graph.paths.map((p) => p.path).sort();
-  const index = new Map<string, number>();
-  paths.forEach((path, i) => index.set(path, i));
-  if (index.size !== paths.length) throw new Error(`a store path appears twice in the closure graph`);
-  const missing = (path: string, from: string): never => {
-    throw new Error(`${from} refers to ${path}, which is not in the closure graph`);
+  const sorted = sortPaths(graph.paths.map((p) => p.path));
+  if (sorted.hasDuplicates) throw new Error(`a store path appears twice in the closure graph`);
+  const { paths, position } = sorted;
+  /** The index of `path`, which `from` refers to. */
+  const indexOf = (path: string, from: string): number => {
+    const index = sorted.indexOf(path);
+    if (index < 0) throw new Error(`${from} refers to ${path}, which is not in the closure graph`);
+    return index;
   };
   const n = paths.length;
   const narSize = new Float64Array(n);
@@ -34,13 +41,14 @@ export function indexClosure(graph: ClosureGraph): IndexedClosure {
   // stamp[w] === v + 1 once v's references include w: de-duplication without a Set per path.
   const stamp = new Int32Array(n);
   let end = 0;
-  for (const info of graph.paths) {
-    const v = index.get(info.path)!;
+  for (let i = 0; i < n; i++) {
+    const info = graph.paths[i]!;
+    const v = position[i]!;
     if (!(info.narSize >= 0)) throw new Error(`store path ${info.path} has an invalid narSize`);
     narSize[v] = info.narSize;
     rowStart[v] = end;
     for (const r of info.references) {
-      const w = index.get(r) ?? missing(r, info.path);
+      const w = indexOf(r, info.path);
       if (w === v || stamp[w] === v + 1) continue;
       stamp[w] = v + 1;
       scratch[end++] = w;
@@ -54,12 +62,18 @@ export function indexClosure(graph: ClosureGraph): IndexedClosure {
     offsets[v + 1] = at;
     sortRange(targets, offsets[v]!, at);
   }
-  const roots = [...new Set(graph.roots.map((r) => index.get(r) ?? missing(r, "the request")))].sort((a, b) => a - b);
+  // Sorted and de-duplicated by marking rather than with a Set and a sort: a whole package
+  // set is tens of thousands of roots.
+  const isRoot = new Uint8Array(n);
+  for (const r of graph.roots) isRoot[indexOf(r, "the request")] = 1;
+  const roots: number[] = [];
+  for (let v = 0; v < n; v++) if (isRoot[v]) roots.push(v);
   return {
     paths,
     narSize,
     references: { offsets, targets },
     roots,
+    position,
   };
 }
 

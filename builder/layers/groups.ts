@@ -10,7 +10,8 @@ export class Groups {
   count: number;
 
   constructor(size: Float64Array, popularity: Float64Array) {
-    this.parent = Int32Array.from({ length: size.length }, (_, v) => v);
+    this.parent = new Int32Array(size.length);
+    for (let v = 0; v < size.length; v++) this.parent[v] = v;
     this.size = Float64Array.from(size);
     this.popularity = Float64Array.from(popularity);
     this.count = size.length;
@@ -47,11 +48,13 @@ export class Groups {
   /** Every group's members, ascending, keyed by head. */
   members(): Map<number, number[]> {
     const byHead = new Map<number, number[]>();
+    // The same lists by head, in an array: one Map lookup per group rather than per path.
+    const lists = new Array<number[] | undefined>(this.parent.length);
     for (let v = 0; v < this.parent.length; v++) {
       const head = this.find(v);
-      const list = byHead.get(head);
+      const list = lists[head];
       if (list) list.push(v);
-      else byHead.set(head, [v]);
+      else byHead.set(head, (lists[head] = [v]));
     }
     return byHead;
   }

@@ -9,6 +9,22 @@ export class RatingHeap {
   /** Rating of the entry the last pop() returned. */
   lastRating = 0;
 
+  /** A heap of `heads` with their ratings, pushed in that order. */
+  static from(heads: readonly number[], rating: (head: number) => number): RatingHeap {
+    const heap = new RatingHeap();
+    for (const head of heads) heap.push(rating(head), head);
+    return heap;
+  }
+
+  /** The entry pop() would return next, and its rating; only while size > 0. */
+  get topHead(): number {
+    return this.heads[0]!;
+  }
+
+  get topRating(): number {
+    return this.ratings[0]!;
+  }
+
   push(rating: number, head: number): void {
     if (this.size === this.heads.length) this.grow();
     let i = this.size++;

@@ -9,7 +9,7 @@ import { immediateDominators } from "./dominators.ts";
 import type { CsrGraph } from "./dominators.ts";
 import type { IndexedClosure } from "./graph-index.ts";
 import { indexClosure } from "./graph-index.ts";
-import { compareStrings, layerKey } from "./key.ts";
+import { compareStrings, layerKeyOfSorted } from "./key.ts";
 import { maxPopularity } from "./popularity.ts";
 import type { Popularity } from "./popularity.ts";
 import { mergeGroups } from "./merge.ts";
@@ -58,18 +58,32 @@ export function planLayers(graph: ClosureGraph, options: PlanOptions = {}): Laye
   if (n === 0) return { layers: [] };
   const popularity = options.popularity ?? new Map<string, number>();
   const pop = new Float64Array(n);
-  if (popularity.size > 0) closure.paths.forEach((p, v) => (pop[v] = popularity.get(storePathName(p)) ?? 0));
+  // In the graph's order, which is the order of the strings in memory.
+  if (popularity.size > 0) {
+    for (let i = 0; i < n; i++) pop[closure.position[i]!] = popularity.get(nameOf(graph.paths[i]!.path)) ?? 0;
+  }
   const { band, lifted } = liftedPaths(closure.narSize, pop, options, popularity);
   const idom = immediateDominators(withSyntheticRoot(closure, lifted), n);
   // Only a reference cycle (which Nix forbids) could leave a path unreached: hang it off the root.
-  idom.forEach((d, v) => d < 0 && v < n && (idom[v] = n));
+  for (let v = 0; v < n; v++) if (idom[v]! < 0) idom[v] = n;
   const groups = mergeGroups({ idom, root: n, size: closure.narSize, popularity: pop, band, lifted, budget });
-  const layers = [...groups.members()].map(([head, members]) => {
+  const layers: PlannedLayer[] = [];
+  for (const [head, members] of groups.members()) {
+    // Members ascend, so their paths are sorted.
     const paths = members.map((v) => closure.paths[v]!);
-    return { key: layerKey(paths), paths, size: groups.size[head]!, rating: groups.rating(head) };
-  });
+    layers.push({ key: layerKeyOfSorted(paths), paths, size: groups.size[head]!, rating: groups.rating(head) });
+  }
   layers.sort((a, b) => b.rating - a.rating || compareStrings(a.paths[0]!, b.paths[0]!));
   return { layers };
+}
+
+/**
+ * storePathName(path), sparing its backward search for the last "/" where a forward search
+ * settles it: when no "/" follows the first "-", that "-" is the first after the last "/".
+ */
+function nameOf(path: string): string {
+  const dash = path.indexOf("-");
+  return dash >= 0 && path.indexOf("/", dash) < 0 ? path.slice(dash + 1) : storePathName(path);
 }
 
 /** Large paths and popular ones (by band) are lifted: no other path's dominator absorbs them. */

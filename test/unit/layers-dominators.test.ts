@@ -55,6 +55,21 @@ describe("immediateDominators", () => {
     );
   });
 
+  it("matches the definition on random acyclic graphs (the single forward pass)", () => {
+    // Node v points only at higher nodes, so there is no cycle; the root is 0.
+    const graph = fc.integer({ min: 1, max: 16 }).chain((n) =>
+      fc.array(fc.uniqueArray(fc.integer({ min: 1, max: 5 }), { maxLength: 4 }), { minLength: n, maxLength: n }).map((steps) =>
+        steps.map((s, v) => s.map((d) => v + d).filter((w) => w < n)),
+      ),
+    );
+    fc.assert(
+      fc.property(graph, (successors) => {
+        expect(Array.from(immediateDominators(csrFromLists(successors), 0))).toEqual(naiveIdom(successors, 0));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("handles a 50,000-path chain without recursion", () => {
     const n = 50_000;
     const successors = Array.from({ length: n }, (_, v) => (v + 1 < n ? [v + 1] : []));
