@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -84,10 +84,12 @@ describe("loadPopularity", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
+  const dir = mkdtempSync(join(tmpdir(), "nixport-pop-"));
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("reads a local file, by path or file: URL", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), "nixport-pop-")), "popularity.json");
+    const file = join(dir, "popularity.json");
     writeFileSync(file, body);
     expect(Object.fromEntries(await loadPopularity(file))).toEqual({ "glibc-2.39": 12, "zlib-1.3": 4 });
     expect(await loadPopularity(pathToFileURL(file).href)).toEqual(await loadPopularity(file));
