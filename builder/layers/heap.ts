@@ -64,15 +64,24 @@ export class RatingHeap {
 
   /** Whether (rating, head) sorts before slot j, or before (r2, h2) when j is -1. */
   private before(rating: number, head: number, j: number, r2 = this.ratings[j]!, h2 = this.heads[j]!): boolean {
-    return rating < r2 || (rating === r2 && head < h2);
+    return sortsBefore(rating, head, r2, h2);
   }
 
   private grow(): void {
-    const ratings = new Float64Array(this.heads.length * 2);
-    const heads = new Int32Array(this.heads.length * 2);
-    ratings.set(this.ratings);
-    heads.set(this.heads);
-    this.ratings = ratings;
-    this.heads = heads;
+    [this.ratings, this.heads] = doubled(this.ratings, this.heads);
   }
+}
+
+/** The entries' order: by rating, then by head (the lower path index first). */
+export function sortsBefore(rating: number, head: number, r2: number, h2: number): boolean {
+  return rating < r2 || (rating === r2 && head < h2);
+}
+
+/** Entry arrays of twice the length, holding the same entries. */
+export function doubled(ratings: Float64Array, heads: Int32Array): [Float64Array<ArrayBuffer>, Int32Array<ArrayBuffer>] {
+  const r = new Float64Array(heads.length * 2);
+  const h = new Int32Array(heads.length * 2);
+  r.set(ratings);
+  h.set(heads);
+  return [r, h];
 }

@@ -17,7 +17,7 @@
  * pushes would. A NaN compares false with everything, and where it lands in a heap depends
  * on the heap's shape: callers keep RatingHeap for ratings that can be NaN.
  */
-import { RatingHeap } from "./heap.ts";
+import { doubled, RatingHeap, sortsBefore as before } from "./heap.ts";
 import { radixOrderOfDoubles } from "./radix.ts";
 
 export class RatingQueue {
@@ -106,16 +106,6 @@ export class RatingQueue {
   }
 
   private growRun(): void {
-    const ratings = new Float64Array(this.runHeads.length * 2);
-    const heads = new Int32Array(this.runHeads.length * 2);
-    ratings.set(this.runRatings);
-    heads.set(this.runHeads);
-    this.runRatings = ratings;
-    this.runHeads = heads;
+    [this.runRatings, this.runHeads] = doubled(this.runRatings, this.runHeads);
   }
-}
-
-/** Whether (rating, head) sorts before (r2, h2). */
-function before(rating: number, head: number, r2: number, h2: number): boolean {
-  return rating < r2 || (rating === r2 && head < h2);
 }
