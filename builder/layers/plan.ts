@@ -60,7 +60,7 @@ export function planLayers(graph: ClosureGraph, options: PlanOptions = {}): Laye
   const pop = new Float64Array(n);
   // In the graph's order, which is the order of the strings in memory.
   if (popularity.size > 0) {
-    for (let i = 0; i < n; i++) pop[closure.position[i]!] = popularity.get(nameOf(graph.paths[i]!.path)) ?? 0;
+    for (let i = 0; i < n; i++) pop[closure.position[i]!] = popularity.get(storePathName(graph.paths[i]!.path)) ?? 0;
   }
   const { band, lifted } = liftedPaths(closure.narSize, pop, options, popularity);
   const idom = immediateDominators(withSyntheticRoot(closure, lifted), n);
@@ -75,15 +75,6 @@ export function planLayers(graph: ClosureGraph, options: PlanOptions = {}): Laye
   }
   layers.sort((a, b) => b.rating - a.rating || compareStrings(a.paths[0]!, b.paths[0]!));
   return { layers };
-}
-
-/**
- * storePathName(path), sparing its backward search for the last "/" where a forward search
- * settles it: when no "/" follows the first "-", that "-" is the first after the last "/".
- */
-function nameOf(path: string): string {
-  const dash = path.indexOf("-");
-  return dash >= 0 && path.indexOf("/", dash) < 0 ? path.slice(dash + 1) : storePathName(path);
 }
 
 /** Large paths and popular ones (by band) are lifted: no other path's dominator absorbs them. */

@@ -19,6 +19,11 @@ export interface ClosureGraph {
 
 /** Store path name without the hash: `/nix/store/abc…-hello-1.0` → `hello-1.0`. */
 export function storePathName(path: string): string {
+  // Searching forward settles the common case without a backward search for the last "/":
+  // when no "/" follows the first "-", that "-" is the first of the base name. (The planner
+  // asks for the names of a whole package set's paths.)
+  const first = path.indexOf("-");
+  if (first >= 0 && path.indexOf("/", first) < 0) return path.slice(first + 1);
   const base = path.slice(path.lastIndexOf("/") + 1);
   const dash = base.indexOf("-");
   return dash < 0 ? base : base.slice(dash + 1);
