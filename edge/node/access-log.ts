@@ -1,9 +1,9 @@
 /**
  * The Node server's access log: one JSON line per request, in the shape of the server's other
- * log lines ({time, component, msg, …fields}), gathered and written once per turn of the event
- * loop. Written one by one they cost a tenth of a cached manifest GET: a system call each, to
- * a pipe or a file.
+ * log lines (logLine), gathered and written once per turn of the event loop. Written one by
+ * one they cost a tenth of a cached manifest GET: a system call each, to a pipe or a file.
  */
+import { logLine } from "../../builder/log.ts";
 import type { AccessLogEntry } from "../app.ts";
 
 /** Flush before this much text waits, whatever the event loop does. */
@@ -37,7 +37,7 @@ export function accessLogLines(component: string, write: (text: string) => void 
   // Lines of the last turn still reach the log when the process exits on purpose.
   process.once("exit", flush);
   return (entry) => {
-    pending += `${JSON.stringify({ time: time(), component, msg: "request", ...entry })}\n`;
+    pending += logLine(time(), component, "request", entry);
     if (pending.length >= MAX_PENDING) flush();
     else if (!scheduled) {
       scheduled = true;
