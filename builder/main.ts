@@ -2,7 +2,7 @@
 import { checkHost, createBuilder } from "./builder.ts";
 import { builderConfigFromEnv } from "./config.ts";
 import { startGrpcServer } from "./grpc/server.ts";
-import { jsonLog } from "./log.ts";
+import { jsonLog } from "../common/log.ts";
 import { stopOnSignals } from "./shutdown.ts";
 
 const log = jsonLog("builder");

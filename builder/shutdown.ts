@@ -4,7 +4,7 @@
  * them, then the process exits. A second signal while stopping changes nothing.
  */
 import type { Builder } from "./builder.ts";
-import type { Log } from "./log.ts";
+import type { Log } from "../common/log.ts";
 
 export function stopOnSignals(builder: Builder, closeServers: () => Promise<void>, log: Log, env: NodeJS.ProcessEnv = process.env): void {
   let stopping = false;

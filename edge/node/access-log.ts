@@ -3,7 +3,7 @@
  * log lines (logLine), gathered and written once per turn of the event loop. Written one by
  * one they cost a tenth of a cached manifest GET: a system call each, to a pipe or a file.
  */
-import { logLine } from "../../builder/log.ts";
+import { logLine } from "../../common/log.ts";
 import type { AccessLogEntry } from "../app.ts";
 
 /** Flush before this much text waits, whatever the event loop does. */

@@ -1,6 +1,6 @@
 /**
  * The edge on Node (@hono/node-server): the same app as the Worker, over a filesystem store
- * (or S3) and a file or memory tag cache. The all-in-one server (edge/node/main.ts) passes
+ * (or S3) and a file or memory tag cache. The all-in-one server (server/main.ts) passes
  * an in-process builder through the same BuilderClient interface the Worker uses.
  */
 import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";

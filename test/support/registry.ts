@@ -42,7 +42,7 @@ export async function startRegistry(env: NodeJS.ProcessEnv = {}): Promise<Runnin
   const grpcPort = await freePort();
   const dataDir = env.NIXPORT_DATA ?? mkdtempSync(join(tmpdir(), "nixport-data-"));
   let output = "";
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(ROOT, "edge/node/main.ts")], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(ROOT, "server/main.ts")], {
     cwd: ROOT,
     env: { ...process.env, NIXPORT_PKGS_PATH: TESTPKGS, NIXPORT_DATA: dataDir, PORT: String(port), HOST: "127.0.0.1", NIXPORT_GRPC_PORT: String(grpcPort), ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,18 +1,22 @@
 /**
- * `npm start`: the all-in-one registry. The edge (Hono on Node) on PORT and the builder in
- * the same process, its gRPC API on NIXPORT_GRPC_PORT; the edge reaches the builder through
- * the same Connect client the Worker uses, over loopback.
+ * `npm start`: the all-in-one registry, and the house's one composition root. The edge (Hono
+ * on Node) on PORT and the builder in the same process, its gRPC API on NIXPORT_GRPC_PORT;
+ * the edge reaches the builder only through the Connect client the Worker uses, over
+ * loopback. Only this folder imports both edge/ and builder/; neither imports the other.
+ *
+ * One process rather than the builder as a child: a crash or a SIGKILL ends both at once
+ * (no orphaned builder writing on), and logs, signals and the exit status are one by nature.
  */
 import { randomBytes } from "node:crypto";
-import { checkHost, createBuilder } from "../../builder/builder.ts";
-import { builderConfigFromEnv } from "../../builder/config.ts";
-import { startGrpcServer } from "../../builder/grpc/server.ts";
-import { jsonLog } from "../../builder/log.ts";
-import { stopOnSignals } from "../../builder/shutdown.ts";
-import { connectBuilder } from "../builder/connect.ts";
-import { parseCredentials, PullAuth } from "../auth.ts";
-import { accessLogLines } from "./access-log.ts";
-import { createNodeEdge, listen } from "./app.ts";
+import { checkHost, createBuilder } from "../builder/builder.ts";
+import { builderConfigFromEnv } from "../builder/config.ts";
+import { startGrpcServer } from "../builder/grpc/server.ts";
+import { jsonLog } from "../common/log.ts";
+import { stopOnSignals } from "../builder/shutdown.ts";
+import { connectBuilder } from "../edge/builder/connect.ts";
+import { parseCredentials, PullAuth } from "../edge/auth.ts";
+import { accessLogLines } from "../edge/node/access-log.ts";
+import { createNodeEdge, listen } from "../edge/node/app.ts";
 
 /** Pull authentication when NIXPORT_PULL_CREDENTIALS is set (`user:password,…`). */
 function pullAuthFromEnv(env: NodeJS.ProcessEnv): { auth?: PullAuth } {
