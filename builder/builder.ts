@@ -11,7 +11,7 @@ import type { BuilderBackend } from "./grpc/service.ts";
 import { loadPopularity, type Popularity } from "./layers/popularity.ts";
 import { Nix } from "./nix/nix.ts";
 import { run } from "./nix/run.ts";
-import { pipelineBuildFn } from "./pipeline.ts";
+import { pipelineBuildFn, type PipelineDeps } from "./pipeline.ts";
 import { BuildFlights } from "./service/flights.ts";
 import { removeStale } from "./sweep.ts";
 import type { BuildEvent, BuildPhase } from "./service/types.ts";
@@ -38,6 +38,8 @@ export interface BuilderParts {
   store?: BlobStore;
   nix?: Nix;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Test hooks of the pipeline (see PipelineDeps). */
+  pipeline?: Pick<PipelineDeps, "layerFlights" | "beforeUpload">;
 }
 
 export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEnv = process.env, parts: BuilderParts = {}): Promise<Builder> {
@@ -66,7 +68,7 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
     popularity = await loadPopularity(config.popularity);
     popularityDigest = createHash("sha256").update(JSON.stringify([...popularity].sort())).digest("hex");
   }
-  const build = pipelineBuildFn({ nix, source, store, workDir, popularity, popularityDigest, layerBudget: config.layerBudget, writeParallelism: config.writeParallelism });
+  const build = pipelineBuildFn({ nix, source, store, workDir, popularity, popularityDigest, layerBudget: config.layerBudget, writeParallelism: config.writeParallelism, ...parts.pipeline });
   const flights = new BuildFlights(
     async (spec, emit, signal) => {
       const started = Date.now();

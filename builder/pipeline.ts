@@ -22,6 +22,7 @@ import {
   type ManifestFormat,
   type WrittenLayer,
 } from "./image/index.ts";
+import { LayerFlights } from "./image/layer-flights.ts";
 import { planLayers, type PlannedLayer } from "./layers/plan.ts";
 import type { Popularity } from "./layers/popularity.ts";
 import type { Nix, NixSystem } from "./nix/nix.ts";
@@ -43,12 +44,17 @@ export interface PipelineDeps {
   popularityDigest?: string;
   layerBudget?: number;
   writeParallelism?: number;
+  /** Layer writes in flight across this builder's builds (one is made per pipeline when absent). */
+  layerFlights?: LayerFlights<LayerRecord>;
+  /** Test hook: runs between writing a layer file and uploading it. */
+  beforeUpload?: (layer: WrittenLayer) => Promise<void>;
 }
 
 const SYSTEMS: Record<ImageSpec["arch"], NixSystem> = { amd64: "x86_64-linux", arm64: "aarch64-linux" };
 
 export function pipelineBuildFn(deps: PipelineDeps): BuildFn {
-  return (spec, emit, signal) => buildImage(deps, spec, emit, signal);
+  const shared = { ...deps, layerFlights: deps.layerFlights ?? new LayerFlights<LayerRecord>() };
+  return (spec, emit, signal) => buildImage(shared, spec, emit, signal);
 }
 
 async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEvent) => void, signal: AbortSignal): Promise<ImageResult> {
@@ -142,66 +148,135 @@ export function layerCacheKey(layerKey: string, compression: LayerCompression): 
 }
 
 type StoredLayer = LayerRecord;
+type OnLayer = (index: number, layer: StoredLayer, reused: boolean, storePaths: number) => void;
+
+/** How often a build writes a layer itself after the builds it joined failed to. */
+const LAYER_ATTEMPTS = 3;
 
 /**
- * Every planned layer as a stored blob: cached layers (record present, blob present) are
- * reused without reading a byte of the store; the rest are written in parallel, uploaded and
- * recorded (record after blob).
+ * Every planned layer as a stored blob. Each layer is joined when another build is writing
+ * it right now (single flight, deps.layerFlights), else claimed; a claimed layer the store
+ * holds (record present, blob present) is reused without reading a byte of the store; the
+ * rest are written in parallel, uploaded and recorded (record after blob, and both before
+ * the claim is released, so a later claimant finds the record). A layer whose writer failed
+ * is tried again here.
  */
 async function storeLayers(
   deps: PipelineDeps,
   planned: readonly PlannedLayer[],
   compression: LayerCompression,
   signal: AbortSignal,
-  onLayer: (index: number, layer: StoredLayer, reused: boolean, storePaths: number) => void,
+  onLayer: OnLayer,
 ): Promise<StoredLayer[]> {
-  const out: (StoredLayer | undefined)[] = await Promise.all(
-    planned.map((layer) =>
-      storing("reading the layer cache", async () => {
-        const record = await deps.store.getRecord<LayerRecord>(layerRecordKey(layerCacheKey(layer.key, compression)));
-        if (!record) return undefined;
-        const st = await deps.store.statBlob(record.digest);
-        return st?.size === record.size ? record : undefined;
-      }),
-    ),
-  );
-  out.forEach((r, i) => r && onLayer(i + 1, r, true, planned[i]!.paths.length));
-  const missing = planned.map((l, i) => ({ l, i })).filter(({ i }) => !out[i]);
-  if (missing.length) {
-    // Each layer is uploaded (and recorded, record after blob) as soon as it is written,
-    // while the next ones are still being compressed; a failed upload stops the writing.
-    const uploads: Promise<void>[] = [];
-    const stop = new AbortController();
-    const store = async (w: WrittenLayer, j: number) => {
-      const { l, i } = missing[j]!;
-      const record = await upload(deps, w);
-      await storing("recording a layer", () => deps.store.putRecord(layerRecordKey(layerCacheKey(l.key, compression)), record));
-      out[i] = record;
-      onLayer(i + 1, record, false, l.paths.length);
-    };
-    const onWritten = (w: WrittenLayer, j: number) => {
-      const p = store(w, j);
-      p.catch((err: unknown) => stop.abort(err)); // also marks it handled until settleAll below
-      uploads.push(p);
-    };
-    const written = writing(
-      writeLayers(
-        missing.map(({ l }) => ({ storePaths: l.paths })),
-        { outDir: deps.workDir, compression, signal: AbortSignal.any([signal, stop.signal]), parallel: deps.writeParallelism, onWritten },
-      ),
-    );
-    written.catch(() => {}); // settled below, after the uploads
-    // Every upload settles (and removes its file) before a failure is reported, so a failed
-    // build leaves no scratch files behind and no upload runs on after it. An upload's own
-    // failure comes first: the writing's is then only the abort it caused.
-    await settleAll([...(await written.then(() => uploads, () => uploads)), written]);
+  const flights = deps.layerFlights ?? new LayerFlights<StoredLayer>();
+  const keyOf = (i: number) => layerCacheKey(planned[i]!.key, compression);
+  const out: (StoredLayer | undefined)[] = new Array(planned.length);
+  const done = (i: number, record: StoredLayer, reused: boolean) => ((out[i] = record), onLayer(i + 1, record, reused, planned[i]!.paths.length));
+  let todo = planned.map((_, i) => i);
+  for (let attempt = 1; todo.length; attempt++) {
+    signal.throwIfAborted();
+    const retry: number[] = [];
+    const waits: Promise<void>[] = [];
+    const claims = new Map<number, ReturnType<typeof flights.claim>>();
+    // This build stops waiting when it is cancelled; the writer it joined goes on.
+    const stopped = whenAborted(signal);
+    for (const i of todo) {
+      const written = flights.join(keyOf(i));
+      if (!written) claims.set(i, flights.claim(keyOf(i)));
+      else {
+        const wait = Promise.race([written, stopped.aborted]).then(
+          (record) => done(i, record, true),
+          (err: unknown) => {
+            if (signal.aborted || attempt >= LAYER_ATTEMPTS) throw err;
+            retry.push(i);
+          },
+        );
+        wait.catch(() => {}); // awaited in settleAll below, unless the lookup fails first
+        waits.push(wait);
+      }
+    }
+    try {
+      const claimed = [...claims.keys()];
+      const cached = await Promise.all(claimed.map((i) => storing("reading the layer cache", () => cachedLayer(deps.store, keyOf(i)))));
+      const missing = claimed.filter((i, j) => {
+        const record = cached[j];
+        if (record) (claims.get(i)!.resolve(record), done(i, record, true));
+        return !record;
+      });
+      const writes = writeMissing(deps, planned, missing, compression, signal, (i, record) => (claims.get(i)!.resolve(record), done(i, record, false)));
+      await settleAll([writes, ...waits]);
+    } finally {
+      stopped.off();
+      const failed = new BuildError("unavailable", "the build writing this layer stopped", { retryAfterSeconds: 5 });
+      for (const claim of claims.values()) claim.reject(failed); // no-op for those resolved
+    }
+    todo = retry;
   }
   return out as StoredLayer[];
+}
+
+/** A layer's record when the store holds it whole, else undefined. */
+async function cachedLayer(store: BlobStore, cacheKey: string): Promise<StoredLayer | undefined> {
+  const record = await store.getRecord<LayerRecord>(layerRecordKey(cacheKey));
+  if (!record) return undefined;
+  const st = await store.statBlob(record.digest);
+  return st?.size === record.size ? record : undefined;
+}
+
+/** A promise rejected when `signal` aborts (one listener, however many waits race it), and its removal. */
+function whenAborted(signal: AbortSignal): { aborted: Promise<never>; off(): void } {
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => {});
+  return { aborted, off: () => signal.removeEventListener("abort", onAbort) };
+}
+
+/** Writes the planned layers `missing` (indices), uploading and recording each as soon as it is written. */
+async function writeMissing(
+  deps: PipelineDeps,
+  planned: readonly PlannedLayer[],
+  missing: readonly number[],
+  compression: LayerCompression,
+  signal: AbortSignal,
+  onStored: (i: number, record: StoredLayer) => void,
+): Promise<void> {
+  if (!missing.length) return;
+  // Each layer is uploaded (and recorded, record after blob) as soon as it is written,
+  // while the next ones are still being compressed; a failed upload stops the writing.
+  const uploads: Promise<void>[] = [];
+  const stop = new AbortController();
+  const store = async (w: WrittenLayer, j: number) => {
+    const i = missing[j]!;
+    const record = await upload(deps, w);
+    await storing("recording a layer", () => deps.store.putRecord(layerRecordKey(layerCacheKey(planned[i]!.key, compression)), record));
+    onStored(i, record);
+  };
+  const onWritten = (w: WrittenLayer, j: number) => {
+    const p = store(w, j);
+    p.catch((err: unknown) => stop.abort(err)); // also marks it handled until settleAll below
+    uploads.push(p);
+  };
+  const written = writing(
+    writeLayers(
+      missing.map((i) => ({ storePaths: planned[i]!.paths })),
+      { outDir: deps.workDir, compression, signal: AbortSignal.any([signal, stop.signal]), parallel: deps.writeParallelism, onWritten },
+    ),
+  );
+  written.catch(() => {}); // settled below, after the uploads
+  // Every upload settles (and removes its file) before a failure is reported, so a failed
+  // build leaves no scratch files behind and no upload runs on after it. An upload's own
+  // failure comes first: the writing's is then only the abort it caused.
+  await settleAll([...(await written.then(() => uploads, () => uploads)), written]);
 }
 
 /** Uploads a written layer file and removes it; the store keeps its own copy or link. */
 async function upload(deps: PipelineDeps, w: WrittenLayer): Promise<StoredLayer> {
   try {
+    await deps.beforeUpload?.(w);
     await storing("uploading a layer", () => deps.store.putBlobFile(w.digest, w.file, w.mediaType));
   } finally {
     await rm(w.file, { force: true });

@@ -1,8 +1,9 @@
 /**
  * The layer writer: tar entries → a compressed layer file with known digests. One pass
  * hashes the tar (diffId), compresses it, hashes and counts the compressed bytes (digest,
- * size) and writes them to a temp file in `outDir`, renamed to `<hex>.tar.gz|zst` only when
- * whole. Memory stays bounded: files are streamed in 1 MiB reads and every stage applies
+ * size) and writes them to a temp file in `outDir`, renamed to `<hex>.<writer>.tar.gz|zst`
+ * only when whole: the writer's own name, so two writers of the same layer never share a
+ * file (one's cleanup would remove the other's before its upload). Memory stays bounded: files are streamed in 1 MiB reads and every stage applies
  * backpressure. Headers are fixed (mtime 1, uid/gid 0, no user or group names), so the same
  * entries always give the same bytes.
  */
@@ -37,7 +38,7 @@ export interface WriteLayerOptions {
 }
 
 export interface WrittenLayer {
-  /** The layer file, named `<hex of digest>.tar.gz` or `.tar.zst`. */
+  /** The layer file, named `<hex of digest>.<writer id>.tar.gz` or `.tar.zst`: this writer's alone. */
   file: string;
   /** sha256 of the compressed bytes: the blob's name. */
   digest: string;
@@ -117,7 +118,8 @@ export async function writeTarLayer(
   const signal = options.signal;
   signal?.throwIfAborted();
   await mkdir(options.outDir, { recursive: true });
-  const partial = join(options.outDir, `.partial-${randomUUID()}`);
+  const writer = randomUUID();
+  const partial = join(options.outDir, `.partial-${writer}`);
   // A few MiB of tar buffered ahead lets file reads overlap compression instead of taking
   // turns with it (streamx's default is 16 KiB).
   const pack = tar.pack({ highWaterMark: PACK_BUFFER });
@@ -147,7 +149,7 @@ export async function writeTarLayer(
     );
     await compressor.exited;
     const digest = digestOf(blob);
-    const file = join(options.outDir, digestHex(digest) + (compression === "gzip" ? ".tar.gz" : ".tar.zst"));
+    const file = join(options.outDir, `${digestHex(digest)}.${writer}${compression === "gzip" ? ".tar.gz" : ".tar.zst"}`);
     await rename(partial, file);
     return { file, digest, diffId: digestOf(diff), size, mediaType: layerMediaType("oci", compression), compression };
   } catch (err) {

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createBuilder, type Builder } from "../../builder/builder.ts";
+import { createBuilder, type Builder, type BuilderParts } from "../../builder/builder.ts";
 import { builderConfigFromEnv } from "../../builder/config.ts";
 import { startGrpcServer, type RunningGrpcServer } from "../../builder/grpc/server.ts";
 import { TESTPKGS } from "./nix.ts";
@@ -17,14 +17,14 @@ export interface TestBuilder {
 }
 
 /** A builder over nix/testpkgs with a filesystem store of its own, served on a free port. */
-export async function startTestBuilder(opts: { token?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestBuilder> {
+export async function startTestBuilder(opts: { token?: string; env?: NodeJS.ProcessEnv; parts?: BuilderParts } = {}): Promise<TestBuilder> {
   const dataDir = mkdtempSync(join(tmpdir(), "nixport-builder-"));
   const env = { NIXPORT_PKGS_PATH: TESTPKGS, NIXPORT_DATA: dataDir, ...opts.env };
   const config = builderConfigFromEnv(env);
   const nixCalls: string[] = [];
   const { Nix } = await import("../../builder/nix/nix.ts");
   const nix = new Nix({ gcRootDir: join(dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs, onInvoke: (cmd) => nixCalls.push(cmd) });
-  const builder = await createBuilder(config, env, { nix });
+  const builder = await createBuilder(config, env, { ...opts.parts, nix });
   const server = await startGrpcServer(builder.backend, { port: 0, token: opts.token, host: "127.0.0.1" });
   return {
     builder,
