@@ -5,8 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
-import { join } from "node:path";
-import { imageRecordKey, layerRecordKey, type ImageRecord, type LayerRecord } from "../proto/layout.ts";
+import { imageRecordKey, layerRecordKey, type ImageRecord, type LayerRecord } from "../common/storage/layout.ts";
 import { BuildError } from "./errors.ts";
 import {
   buildImageConfig,
@@ -345,4 +344,3 @@ async function cachedImage(store: BlobStore, imageKey: string, revision: string,
 }
 
 export { layerMediaType };
-export const _join = join;

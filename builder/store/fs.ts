@@ -1,5 +1,5 @@
 /**
- * The embedded default store: the layout of proto/layout.ts as files under one folder.
+ * The embedded default store: the layout of common/storage/layout.ts as files under one folder.
  *
  * Every write goes to a fresh file in <root>/.tmp/ (same filesystem), is fsynced, and is then
  * renamed onto its key, so a reader or a crash sees the whole object or nothing. Keys come

@@ -1,8 +1,8 @@
 /**
  * Checks on what callers hand a store, done before any I/O: storage keys come only from the
- * layout in proto/layout.ts, so no key can name anything outside the store's root or prefix.
+ * layout in common/storage/layout.ts, so no key can name anything outside the store's root or prefix.
  */
-import { blobKey, imageRecordKey, layerRecordKey } from "../../proto/layout.ts";
+import { blobKey, imageRecordKey, layerRecordKey } from "../../common/storage/layout.ts";
 import type { ByteRange } from "./types.ts";
 
 /** A key or digest outside the layout. */

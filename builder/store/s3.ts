@@ -1,5 +1,5 @@
 /**
- * The layout of proto/layout.ts in an S3 bucket (R2, AWS S3, Swift's s3api, any S3 API),
+ * The layout of common/storage/layout.ts in an S3 bucket (R2, AWS S3, Swift's s3api, any S3 API),
  * under an optional prefix. An S3 PUT is atomic per object, and a failed multipart upload
  * is aborted, so a reader never sees a partial blob.
  */

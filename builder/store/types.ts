@@ -13,7 +13,7 @@ export interface ByteRange {
 
 /**
  * The builder's object store: content-addressed blobs plus small JSON records, under the
- * layout in proto/layout.ts. Every write is atomic: a reader sees a whole object or none.
+ * layout in common/storage/layout.ts. Every write is atomic: a reader sees a whole object or none.
  * Implementations: filesystem (embedded default) and S3 (R2, AWS, any S3 API); both pass
  * test/integration/store-contract.ts.
  */

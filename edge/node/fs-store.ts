@@ -1,12 +1,12 @@
 /**
  * The filesystem store for the all-in-one server: blobs at <root>/blobs/sha256/<hex>, the
- * layout the builder's filesystem store writes (proto/layout.ts). No signer here, so blob
+ * layout the builder's filesystem store writes (common/storage/layout.ts). No signer here, so blob
  * GETs stream through the edge, with Range.
  */
-import { open, readFile, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { blobKey, imageRecordKey, type ImageRecord } from "../../proto/layout.ts";
+import { blobKey } from "../../common/storage/layout.ts";
 import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "../storage/types.ts";
 
 function isMissing(err: unknown): boolean {
@@ -49,15 +49,5 @@ export class FsBlobReader implements BlobReader {
     const nodeStream = handle.createReadStream(range ? { start: range.start, end: range.end } : {});
     const stream = Readable.toWeb(nodeStream) as unknown as ReadableStream<Uint8Array>;
     return range ? { digest, size: st.size, stream, range } : { digest, size: st.size, stream };
-  }
-
-  /** The manifest-cache record of an image, written by the builder; null when absent. */
-  async imageRecord(imageKey: string): Promise<ImageRecord | null> {
-    try {
-      return JSON.parse(await readFile(join(this.root, imageRecordKey(imageKey)), "utf8")) as ImageRecord;
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw err;
-    }
   }
 }

@@ -1,5 +1,5 @@
 /** In-memory blob store: the tests' storage, and what the in-memory builder writes to. */
-import { blobKey } from "../../proto/layout.ts";
+import { blobKey } from "../../common/storage/layout.ts";
 import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "./types.ts";
 
 export class MemoryBlobStore implements BlobReader {

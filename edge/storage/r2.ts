@@ -2,7 +2,7 @@
  * Blob reads through a Workers R2 binding. R2 bindings cannot presign, so this driver has no
  * blobURL of its own: pair it with publicBlobURL or the S3 presigner (R2 speaks S3) to redirect.
  */
-import { blobKey } from "../../proto/layout.ts";
+import { blobKey } from "../../common/storage/layout.ts";
 import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "./types.ts";
 
 /** The part of the R2 binding this driver uses (structural, so the edge needs no Workers types). */

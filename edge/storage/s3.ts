@@ -8,7 +8,7 @@
  * valid at its end plus the time a client takes to follow it: expiry = window + margin.
  */
 import { AwsClient, AwsV4Signer } from "aws4fetch";
-import { blobKey } from "../../proto/layout.ts";
+import { blobKey } from "../../common/storage/layout.ts";
 import type { BlobBody, BlobInfo, BlobReader, BlobRedirect, ByteRange } from "./types.ts";
 
 export interface S3Config {

@@ -1,7 +1,7 @@
 /** The storage drivers inside workerd: memory, and R2 through miniflare's R2 binding. */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { blobKey } from "../../proto/layout.ts";
+import { blobKey } from "../../common/storage/layout.ts";
 import { R2BlobReader } from "../../edge/storage/r2.ts";
 import { MemoryBlobStore } from "../../edge/storage/memory.ts";
 import { publicBlobURL } from "../../edge/storage/public-url.ts";

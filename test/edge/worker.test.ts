@@ -9,7 +9,7 @@ import { MemoryBuilder } from "../../edge/builder/memory.ts";
 import { KVTagCache } from "../../edge/cache.ts";
 import { requestKey } from "../../edge/names.ts";
 import { createWorker, type WorkerEnv } from "../../edge/worker.ts";
-import { blobKey } from "../../proto/layout.ts";
+import { blobKey } from "../../common/storage/layout.ts";
 import { KNOWN_PACKAGES, ociError } from "./harness.ts";
 
 const DOCKER = "application/vnd.docker.distribution.manifest.v2+json";

@@ -13,7 +13,7 @@ import { MemoryBuilder } from "../../edge/builder/memory.ts";
 import { parseImageRequest } from "../../edge/names.ts";
 import { createNodeEdge, listen, type RunningEdge } from "../../edge/node/app.ts";
 import { MemoryBlobStore } from "../../edge/storage/memory.ts";
-import { blobKey } from "../../proto/layout.ts";
+import { blobKey } from "../../common/storage/layout.ts";
 import { type FuzzContext, type FuzzRequest, generateRequests } from "../support/fuzz-requests.ts";
 import { exchange, judgeAnswer, type RawResponse } from "../support/raw-http.ts";
 

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { LayerFlights } from "../../builder/image/layer-flights.ts";
 import type { WrittenLayer } from "../../builder/image/layer-writer.ts";
 import type { BuildEvent, ImageSpec } from "../../builder/service/types.ts";
-import type { LayerRecord } from "../../proto/layout.ts";
+import type { LayerRecord } from "../../common/storage/layout.ts";
 import { startTestBuilder, type TestBuilder } from "../support/builder.ts";
 
 // Two builds needing the same layers at once, real Nix and a real filesystem store. The first

@@ -7,7 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { imageRecordKey, layerRecordKey, type ImageRecord, type LayerRecord } from "../../proto/layout.ts";
+import { imageRecordKey, layerRecordKey, type ImageRecord, type LayerRecord } from "../../common/storage/layout.ts";
 import { InvalidKeyError, RangeNotSatisfiableError } from "../../builder/store/keys.ts";
 import type { BlobStore } from "../../builder/store/types.ts";
 

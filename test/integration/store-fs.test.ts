@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { layerRecordKey } from "../../proto/layout.ts";
+import { layerRecordKey } from "../../common/storage/layout.ts";
 import { FsBlobStore } from "../../builder/store/fs.ts";
 import { InvalidKeyError } from "../../builder/store/keys.ts";
 import { describeBlobStoreContract, digestOf, readAll } from "./store-contract.ts";

@@ -10,7 +10,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { layerRecordKey } from "../../proto/layout.ts";
+import { layerRecordKey } from "../../common/storage/layout.ts";
 import { createStoreFromEnv } from "../../builder/store/index.ts";
 import { S3BlobStore, type S3StoreOptions } from "../../builder/store/s3.ts";
 import { startSwift, type SwiftS3 } from "../support/swift.ts";

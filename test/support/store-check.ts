@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { ImageRecord, LayerRecord } from "../../proto/layout.ts";
+import type { ImageRecord, LayerRecord } from "../../common/storage/layout.ts";
 
 export interface StoreCheck {
   /** Everything wrong; empty for a sound store. */

@@ -11,7 +11,7 @@ import type { BuilderClient } from "../../edge/builder/client.ts";
 import { createNodeEdge, listen, type RunningEdge } from "../../edge/node/app.ts";
 import { FileTagCache } from "../../edge/node/file-cache.ts";
 import { FsBlobReader } from "../../edge/node/fs-store.ts";
-import { blobKey } from "../../proto/layout.ts";
+import { blobKey } from "../../common/storage/layout.ts";
 import { blobReaderContract } from "../edge/blob-reader-contract.ts";
 
 const dirs: string[] = [];

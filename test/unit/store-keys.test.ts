@@ -1,7 +1,7 @@
 // Store plumbing without I/O: key checks, retries, S3 prefixes and URLs, choice of store.
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { imageRecordKey, layerRecordKey } from "../../proto/layout.ts";
+import { imageRecordKey, layerRecordKey } from "../../common/storage/layout.ts";
 import { createStoreFromEnv, urlSignerOf } from "../../builder/store/index.ts";
 import { FsBlobStore } from "../../builder/store/fs.ts";
 import { blobKeyOf, checkRange, InvalidKeyError, layoutKeyOf, recordKeyOf } from "../../builder/store/keys.ts";

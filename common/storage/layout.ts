@@ -8,14 +8,9 @@
  * A record is written only after everything it points to exists.
  */
 
-export const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 const HEX64_RE = /^[a-f0-9]{64}$/;
 /** Layer and image keys are lowercase hex or base32 of a hash, nothing else. */
 const RECORD_KEY_RE = /^[a-z0-9]{16,128}$/;
-
-export function isDigest(s: string): boolean {
-  return DIGEST_RE.test(s);
-}
 
 /** Storage key of a blob; throws on anything that is not a sha256 digest. */
 export function blobKey(digest: string): string {
