@@ -88,7 +88,7 @@ async function startOnce(options: SwiftOptions): Promise<SwiftS3> {
     writeConfigs(dir, port);
     for (const kind of KINDS) children.push(startServer(dir, kind));
     watchdog = startWatchdog(children, dir);
-    await waitReady(dir, children, port, options.readyTimeoutMs ?? 30_000);
+    await waitReady(dir, children, port, options.readyTimeoutMs ?? 90_000);
     const endpoint = `http://127.0.0.1:${port("proxy")}`;
     await createBucket(endpoint, bucket);
     const startMs = Math.round(performance.now() - t0);
