@@ -75,10 +75,10 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
       const image = { packages: spec.packages, arch: spec.arch, tag: spec.tag };
       log("build started", image);
       const timer = phaseTimer(started);
-      const timed = (e: BuildEvent) => (e.type === "phase" && timer.enter(e.phase), emit(e));
+      const timed = (e: BuildEvent) => (timer.see(e), emit(e));
       try {
         const r = await build(spec, timed, signal);
-        log("build done", { ...image, digest: r.manifests[0]?.digest, ms: Date.now() - started, phases: timer.phases() });
+        log("build done", { ...image, digest: r.manifests[0]?.digest, ms: Date.now() - started, phases: timer.phases(), uploadMs: timer.uploadMs() });
         return r;
       } catch (e) {
         log("build failed", { ...image, kind: (e as BuildError).kind ?? "internal", error: (e as Error).message, ms: Date.now() - started, phases: timer.phases() });
@@ -119,20 +119,27 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
   };
 }
 
-/** Milliseconds spent in each build phase, for the build's log line (where the time goes). */
+/**
+ * Milliseconds spent in each build phase, for the build's log line (where the time goes),
+ * and the summed time of layer uploads (which overlap the writing of later layers).
+ */
 function phaseTimer(started: number) {
   const ms: Partial<Record<BuildPhase, number>> = {};
   let current: BuildPhase | undefined;
   let since = started;
+  let uploadMs = 0;
   const close = () => {
     if (current) ms[current] = (ms[current] ?? 0) + Date.now() - since;
   };
   return {
-    enter(phase: BuildPhase) {
+    see(e: BuildEvent) {
+      if (e.type === "layer") uploadMs += e.uploadMs ?? 0;
+      if (e.type !== "phase") return;
       close();
-      current = phase;
+      current = e.phase;
       since = Date.now();
     },
+    uploadMs: () => uploadMs,
     phases() {
       close();
       current = undefined;

@@ -96,11 +96,13 @@ async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEv
 
     const count = plan.layers.length + 1;
     phase({ type: "phase", phase: "writing_layers", message: `${count} layers` });
-    const layers = await storeLayers(deps, plan.layers, spec.compression, signal, (index, l, reused, storePaths) =>
-      emit({ type: "layer", index, count, digest: l.digest, size: l.size, reused, storePaths }),
+    const layers = await storeLayers(deps, plan.layers, spec.compression, signal, (index, l, reused, storePaths, uploadMs) =>
+      emit({ type: "layer", index, count, digest: l.digest, size: l.size, reused, storePaths, ...(uploadMs === undefined ? {} : { uploadMs }) }),
     );
-    const forestLayer = await upload(deps, await writing(writeTarLayer(forestTarEntries(forest), { outDir: deps.workDir, compression: spec.compression, signal })));
-    emit({ type: "layer", index: count, count, digest: forestLayer.digest, size: forestLayer.size, reused: false, storePaths: 0 });
+    const forestFile = await writing(writeTarLayer(forestTarEntries(forest), { outDir: deps.workDir, compression: spec.compression, signal }));
+    const uploadStarted = Date.now();
+    const forestLayer = await upload(deps, forestFile);
+    emit({ type: "layer", index: count, count, digest: forestLayer.digest, size: forestLayer.size, reused: false, storePaths: 0, uploadMs: Date.now() - uploadStarted });
     const all = [...layers, forestLayer];
 
     phase({ type: "phase", phase: "writing_manifest", message: "config and manifests" });
@@ -147,7 +149,8 @@ export function layerCacheKey(layerKey: string, compression: LayerCompression): 
 }
 
 type StoredLayer = LayerRecord;
-type OnLayer = (index: number, layer: StoredLayer, reused: boolean, storePaths: number) => void;
+/** `uploadMs`: how long this build's upload and record of a layer it wrote took. */
+type OnLayer = (index: number, layer: StoredLayer, reused: boolean, storePaths: number, uploadMs?: number) => void;
 
 /** How often a build writes a layer itself after the builds it joined failed to. */
 const LAYER_ATTEMPTS = 3;
@@ -170,7 +173,7 @@ async function storeLayers(
   const flights = deps.layerFlights ?? new LayerFlights<StoredLayer>();
   const keyOf = (i: number) => layerCacheKey(planned[i]!.key, compression);
   const out: (StoredLayer | undefined)[] = new Array(planned.length);
-  const done = (i: number, record: StoredLayer, reused: boolean) => ((out[i] = record), onLayer(i + 1, record, reused, planned[i]!.paths.length));
+  const done = (i: number, record: StoredLayer, reused: boolean, uploadMs?: number) => ((out[i] = record), onLayer(i + 1, record, reused, planned[i]!.paths.length, uploadMs));
   let todo = planned.map((_, i) => i);
   for (let attempt = 1; todo.length; attempt++) {
     signal.throwIfAborted();
@@ -202,7 +205,7 @@ async function storeLayers(
         if (record) (claims.get(i)!.resolve(record), done(i, record, true));
         return !record;
       });
-      const writes = writeMissing(deps, planned, missing, compression, signal, (i, record) => (claims.get(i)!.resolve(record), done(i, record, false)));
+      const writes = writeMissing(deps, planned, missing, compression, signal, (i, record, uploadMs) => (claims.get(i)!.resolve(record), done(i, record, false, uploadMs)));
       await settleAll([writes, ...waits]);
     } finally {
       stopped.off();
@@ -241,7 +244,7 @@ async function writeMissing(
   missing: readonly number[],
   compression: LayerCompression,
   signal: AbortSignal,
-  onStored: (i: number, record: StoredLayer) => void,
+  onStored: (i: number, record: StoredLayer, uploadMs: number) => void,
 ): Promise<void> {
   if (!missing.length) return;
   // Each layer is uploaded (and recorded, record after blob) as soon as it is written,
@@ -250,9 +253,10 @@ async function writeMissing(
   const stop = new AbortController();
   const store = async (w: WrittenLayer, j: number) => {
     const i = missing[j]!;
+    const started = Date.now();
     const record = await upload(deps, w);
     await storing("recording a layer", () => deps.store.putRecord(layerRecordKey(layerCacheKey(planned[i]!.key, compression)), record));
-    onStored(i, record);
+    onStored(i, record, Date.now() - started);
   };
   const onWritten = (w: WrittenLayer, j: number) => {
     const p = store(w, j);

@@ -27,7 +27,8 @@ export type BuildPhase =
 export type BuildEvent =
   | { type: "phase"; phase: BuildPhase; message: string; queuePosition?: number }
   | { type: "log"; line: string }
-  | { type: "layer"; index: number; count: number; digest: string; size: number; reused: boolean; storePaths: number };
+  /** `uploadMs`: how long a written layer's upload and record took (not sent to clients; for the build's log). */
+  | { type: "layer"; index: number; count: number; digest: string; size: number; reused: boolean; storePaths: number; uploadMs?: number };
 
 export interface BuiltManifest {
   content: Uint8Array;

@@ -1,6 +1,7 @@
 /**
  * Suite `layers`: grouping time at 1k/10k/50k paths, and layering quality of nixport's
  * planner side by side with four references over a fixed workload of image pairs.
+ * Tiny mode: 1k paths, small synthetic workloads, no nix/testpkgs images.
  */
 import { planLayers } from "../../builder/layers/plan.ts";
 import { popularityFromClosures } from "../../builder/layers/popularity.ts";
@@ -10,7 +11,7 @@ import { measureQuality } from "./layer-quality.ts";
 import type { ImagePair, Quality } from "./layer-quality.ts";
 import { idealLayers, nixeryStyle, nixpkgsStyle, singleLayer } from "./reference-planners.ts";
 import type { Planner } from "./reference-planners.ts";
-import { compared } from "./report.ts";
+import { compared, figure } from "./report.ts";
 import type { Figure, SuiteContext } from "./report.ts";
 import { prng } from "../support/prng.ts";
 import { closureGraph, syntheticPackageSet } from "./synthetic.ts";
@@ -22,8 +23,8 @@ const SUITE = "layers";
 
 export async function run(ctx: SuiteContext): Promise<Figure[]> {
   const figures = timingFigures(ctx);
-  const workloads = syntheticWorkloads(600, 20);
-  const testpkgs = await testpkgsWorkload(ctx, 15);
+  const workloads = ctx.tiny ? syntheticWorkloads(100, 2) : syntheticWorkloads(600, 20);
+  const testpkgs = ctx.tiny ? null : await testpkgsWorkload(ctx, 15);
   if (testpkgs) workloads.push(testpkgs);
   for (const w of workloads) ctx.note(`workload ${w.name}: ${w.pairs.length} pairs, ${describe(w.pairs)}`);
   const images = workloads.reduce((n, w) => n + 2 * w.pairs.length, 0);
@@ -51,11 +52,15 @@ function timeMs(fn: () => unknown): number {
 }
 
 function timingFigures(ctx: SuiteContext): Figure[] {
-  return [1_000, 10_000, 50_000].map((target) => {
-    const { graph, popularity } = wholeSetGraph(target);
+  return (ctx.tiny ? [1_000] : [1_000, 10_000, 50_000]).map((size) => {
+    const { graph, popularity } = wholeSetGraph(size);
     const ms = timeMs(() => planLayers(graph, { popularity }));
     ctx.note(`grouping ${graph.paths.length} paths: ${ms.toFixed(1)} ms`);
-    return { suite: SUITE, name: `layers.group_ms_${target / 1000}k`, value: ms, unit: "ms" };
+    const k = size / 1000;
+    return figure(SUITE, `layers.group_ms_${k}k`, ms, "ms", {
+      label: `grouping a ${k}k-path graph`,
+      ...(size === 50_000 ? { target: { of: "value" as const, max: 100 } } : {}),
+    });
   });
 }
 
@@ -92,12 +97,18 @@ function qualityFigures(prefix: string, workloads: readonly Workload[]): Figure[
   };
   each("redownload_pct", "%", (x) => pct(x.redownloadShare));
   figures.push(
-    compared(SUITE, `${prefix}.redownload_vs_nixery`, pct(of("nixport").redownloadShare), "%", pct(of("nixery").redownloadShare)),
-    compared(SUITE, `${prefix}.redownload_vs_ideal`, pct(of("nixport").redownloadShare), "%", pct(of("ideal").redownloadShare)),
+    compared(SUITE, `${prefix}.redownload_vs_nixery`, pct(of("nixport").redownloadShare), "%", pct(of("nixery").redownloadShare), {
+      ...(prefix === "layers" ? { target: { of: "ratio", max: 0.3 }, label: "bytes re-downloaded after a one-package change" } : {}),
+      reference: "Nixery-style planner",
+    }),
+    compared(SUITE, `${prefix}.redownload_vs_ideal`, pct(of("nixport").redownloadShare), "%", pct(of("ideal").redownloadShare), {
+      ...(prefix === "layers" ? { label: "the same" } : {}),
+      reference: "ideal: one path per layer",
+    }),
   );
   each("stored_mb", "MB", (x) => x.storedBytes / 1e6);
   each("kept_keys_pct", "%", (x) => pct(x.keptKeysShare));
-  for (const { id } of PLANNERS) figures.push({ suite: SUITE, name: `${prefix}.max_layers.${id}`, value: of(id).maxLayers, unit: "layers" });
+  for (const { id } of PLANNERS) figures.push(figure(SUITE, `${prefix}.max_layers.${id}`, of(id).maxLayers, "layers"));
   return figures;
 }
 

@@ -4,24 +4,23 @@
  * an equally sized closure Nix has not built either: `nix-build` of the same packages, then
  * `tar -c <closure> | pigz -6 > /dev/null`. Both closures are nix/testpkgs bigClosures with
  * seeds of this run, so Nix really builds them and no store holds their layers.
- * Also a warm pull: a cached manifest GET plus a HEAD of every blob (median of several).
- * Run alone: npx tsx test/bench/pull.ts
+ * Also a warm pull: a cached manifest GET plus a HEAD of every blob (median of several), and
+ * where the cold pull's time goes, from the builder's phase timings in its "build done" log
+ * line. Tiny mode: a 16 MiB image, one round. Run alone: npm run bench -- pull
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { fixturePkgs, runSeed } from "../support/fixture-pkgs.ts";
 import { startRegistry, type RunningRegistry } from "../support/registry.ts";
-import { compared } from "./report.ts";
+import { compared, figure } from "./report.ts";
 import type { Figure, SuiteContext } from "./report.ts";
+import { benchDir } from "./scratch.ts";
 
-const repo = fileURLToPath(new URL("../..", import.meta.url));
-const work = join(repo, ".tmp", "bench-pull");
-const IMAGE = { name: "image", sizeMB: 256, parts: 8 };
-const WARM_RUNS = 9;
-const ROUNDS = 2;
+const FULL = { image: { name: "image", sizeMB: 256, parts: 8 }, warmRuns: 9, rounds: 2 };
+const TINY = { image: { name: "image", sizeMB: 16, parts: 2 }, warmRuns: 2, rounds: 1 };
+type Sizes = typeof FULL;
 const DOCKER_V2 = "application/vnd.docker.distribution.manifest.v2+json";
 
 /** Runs a command, throws when it fails; returns its stdout and wall seconds. */
@@ -33,10 +32,18 @@ function timed(cmd: string, args: string[]): { stdout: string; seconds: number }
   return { stdout: r.stdout, seconds };
 }
 
+/** Where one run's files go: fixture package sets, server data, copies, GC roots. */
+interface Run {
+  ctx: SuiteContext;
+  sizes: Sizes;
+  work: string;
+  roots: string;
+}
+
 /** The floor: Nix builds the closure, then tar | pigz -6 compresses all of it once. */
-function floor(ctx: SuiteContext, roots: string): number {
-  const pkgs = fixturePkgs({ seed: runSeed(), big: [IMAGE], parent: work });
-  const build = timed("nix-build", [pkgs.dir, "-A", IMAGE.name, "--out-link", join(roots, `floor-${pkgs.seed}`)]);
+function floor({ ctx, sizes, work, roots }: Run): number {
+  const pkgs = fixturePkgs({ seed: runSeed(), big: [sizes.image], parent: work });
+  const build = timed("nix-build", [pkgs.dir, "-A", sizes.image.name, "--out-link", join(roots, `floor-${pkgs.seed}`)]);
   const closure = timed("nix", ["--extra-experimental-features", "nix-command", "path-info", "-r", build.stdout.trim()]);
   const names = closure.stdout.trim().split("\n").map((p) => p.slice("/nix/store/".length));
   const cores = Math.min(2, availableParallelism());
@@ -45,31 +52,64 @@ function floor(ctx: SuiteContext, roots: string): number {
   return build.seconds + closure.seconds + tar.seconds;
 }
 
-/** Ours: skopeo copies the never-built image out of a server with an empty store. */
-async function coldPull(ctx: SuiteContext, registry: RunningRegistry): Promise<number> {
+/** The builder's account of one build: its "build done" log line. */
+interface BuildLog {
+  ms: number;
+  phases: Partial<Record<string, number>>;
+  uploadMs: number;
+}
+
+interface Cold {
+  seconds: number;
+  build: BuildLog;
+  registry: RunningRegistry;
+}
+
+/** Ours: a fresh server with an empty store; skopeo copies the never-built image out of it. */
+async function coldRound({ ctx, sizes, work }: Run): Promise<Cold> {
+  const pkgs = fixturePkgs({ seed: runSeed(), big: [sizes.image], parent: work });
+  const registry = await startRegistry({ NIXPORT_PKGS_PATH: pkgs.dir, NIXPORT_DATA: mkdtempSync(join(work, "data-")) });
   const dest = mkdtempSync(join(work, "copy-"));
   try {
-    const copy = timed("skopeo", ["copy", "--quiet", "--src-tls-verify=false", `docker://${registry.host}/${IMAGE.name}:latest`, `dir:${dest}`]);
-    // spawnSync held the event loop: let the server's log lines arrive before reading them.
-    await new Promise((r) => setTimeout(r, 200));
-    const done = registry.logs().split("\n").find((l) => l.includes('"msg":"build done"'));
-    const build = done ? (JSON.parse(done) as { ms: number; phases: Record<string, number> }) : undefined;
-    if (build) ctx.note(`ours: build ${build.ms} ms ${JSON.stringify(build.phases)}, client side ${Math.round(copy.seconds * 1000 - build.ms)} ms`);
-    return copy.seconds;
+    const copy = timed("skopeo", ["copy", "--quiet", "--src-tls-verify=false", `docker://${registry.host}/${sizes.image.name}:latest`, `dir:${dest}`]);
+    const build = await buildLog(registry);
+    ctx.note(`ours: ${copy.seconds.toFixed(2)} s; build ${build.ms} ms ${JSON.stringify(build.phases)}, uploads ${build.uploadMs} ms (overlapping)`);
+    return { seconds: copy.seconds, build, registry };
+  } catch (err) {
+    await registry.stop();
+    throw err;
   } finally {
     rmSync(dest, { recursive: true, force: true });
   }
 }
 
+/** The server's "build done" line; spawnSync held the event loop, so its logs may lag a little. */
+async function buildLog(registry: RunningRegistry): Promise<BuildLog> {
+  for (let i = 0; i < 50; i++) {
+    const done = registry.logs().split("\n").find((l) => l.includes('"msg":"build done"'));
+    if (done) return checkedBuildLog(JSON.parse(done) as BuildLog);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("the server logged no \"build done\" line for the cold pull");
+}
+
+/** The timings this suite reports must be there: a builder that stops logging them fails it. */
+function checkedBuildLog(log: BuildLog): BuildLog {
+  const missing = ["resolving_source", "realising", "planning", "writing_layers", "writing_manifest"].filter((p) => typeof log.phases?.[p] !== "number");
+  if (typeof log.uploadMs !== "number") missing.push("uploadMs");
+  if (missing.length > 0) throw new Error(`the builder's "build done" line lacks timings: ${missing.join(", ")}`);
+  return log;
+}
+
 /** A cached pull as a client's first round trips: manifest by tag, then a HEAD of every blob. */
-async function warmPullMs(registry: RunningRegistry): Promise<number> {
+async function warmPullMs(registry: RunningRegistry, name: string): Promise<number> {
   const start = performance.now();
-  const res = await fetch(`${registry.url}/v2/${IMAGE.name}/manifests/latest`, { headers: { accept: DOCKER_V2 } });
+  const res = await fetch(`${registry.url}/v2/${name}/manifests/latest`, { headers: { accept: DOCKER_V2 } });
   if (res.status !== 200) throw new Error(`warm manifest GET answered ${res.status}`);
   const m = (await res.json()) as { config: { digest: string }; layers: { digest: string }[] };
   await Promise.all(
     [m.config, ...m.layers].map(async (d) => {
-      const head = await fetch(`${registry.url}/v2/${IMAGE.name}/blobs/${d.digest}`, { method: "HEAD" });
+      const head = await fetch(`${registry.url}/v2/${name}/blobs/${d.digest}`, { method: "HEAD" });
       if (head.status !== 200) throw new Error(`blob HEAD answered ${head.status}`);
     }),
   );
@@ -83,54 +123,61 @@ function median(xs: number[]): number {
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-/** A fresh server with an empty store over a never-built image; the cold pull through it. */
-async function coldRound(ctx: SuiteContext): Promise<{ seconds: number; registry: RunningRegistry }> {
-  const pkgs = fixturePkgs({ seed: runSeed(), big: [IMAGE], parent: work });
-  const registry = await startRegistry({ NIXPORT_PKGS_PATH: pkgs.dir, NIXPORT_DATA: mkdtempSync(join(work, "data-")) });
-  try {
-    return { seconds: await coldPull(ctx, registry), registry };
-  } catch (err) {
-    await registry.stop();
-    throw err;
-  }
+/**
+ * Where the cold pull's time goes, each part's share of the whole (ratio = part ÷ cold
+ * pull). Uploads overlap the writing of later layers, so they are also inside `writing`.
+ */
+function whereTimeGoes(cold: Cold): Figure[] {
+  const p = cold.build.phases;
+  const s = (ms: number | undefined) => round((ms ?? 0) / 1000, 3);
+  const parts: [string, number, string][] = [
+    ["resolving", s((p.resolving_source ?? 0) + (p.checking_names ?? 0)), "resolving the source and checking names"],
+    ["realising", s(p.realising), "realising (Nix builds the closure)"],
+    ["planning", s(p.planning), "planning layers"],
+    ["writing", s(p.writing_layers), "writing layers (tar, compress, hash)"],
+    ["uploading", s(cold.build.uploadMs), "uploading layers (overlaps writing)"],
+    ["manifest", s(p.writing_manifest), "config, manifests, records"],
+    ["client", round(cold.seconds - cold.build.ms / 1000, 3), "the client's side (requests, blob downloads)"],
+  ];
+  const total = round(cold.seconds, 2);
+  return parts.map(([name, seconds, label]) => compared("pull", `pull.cold.${name}_s`, seconds, "s", total, { label: `cold pull: ${label}`, reference: "the whole cold pull" }));
 }
 
 export async function run(ctx: SuiteContext): Promise<Figure[]> {
+  const sizes = ctx.tiny ? TINY : FULL;
+  const work = benchDir("pull");
   rmSync(work, { recursive: true, force: true });
-  const roots = mkdtempSync(join(repo, ".tmp", "bench-pull-roots-"));
+  const r: Run = { ctx, sizes, work: benchDir("pull"), roots: benchDir("pull/roots") };
   const registries: RunningRegistry[] = [];
   try {
     // Rounds alternate floor and ours, each on closures of its own; the best of each counts,
     // since load from elsewhere on the machine only ever slows a run down.
     const floors: number[] = [];
-    const colds: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      floors.push(floor(ctx, roots));
-      const round = await coldRound(ctx);
-      registries.push(round.registry);
-      colds.push(round.seconds);
+    const colds: Cold[] = [];
+    for (let i = 0; i < sizes.rounds; i++) {
+      floors.push(floor(r));
+      const cold = await coldRound(r);
+      registries.push(cold.registry);
+      colds.push(cold);
     }
-    const floorS = Math.min(...floors);
-    const coldS = Math.min(...colds);
+    const floorS = round(Math.min(...floors), 2);
+    const best = colds.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     const warm: number[] = [];
-    for (let i = 0; i < WARM_RUNS; i++) warm.push(await warmPullMs(registries[0]!));
+    for (let i = 0; i < sizes.warmRuns; i++) warm.push(await warmPullMs(registries[0]!, sizes.image.name));
     const s = "pull";
+    const mb = sizes.image.sizeMB;
     return [
-      compared(s, "pull.cold_s", round(coldS, 2), "s", round(floorS, 2)),
-      { suite: s, name: "pull.floor_s", value: round(floorS, 2), unit: "s" },
-      compared(s, "pull.cold_vs_floor", round(coldS / floorS, 3), "ratio", 1.2),
-      { suite: s, name: "pull.warm_ms", value: round(median(warm), 1), unit: "ms" },
+      compared(s, "pull.cold_s", round(best.seconds, 2), "s", floorS, {
+        target: { of: "ratio", max: 1.2 },
+        label: `cold pull of a never-built ${mb} MiB image (skopeo copy)`,
+        reference: "`nix-build` + `tar | pigz -6`",
+      }),
+      ...whereTimeGoes(best),
+      figure(s, "pull.warm_ms", round(median(warm), 1), "ms", { label: "warm pull (cached manifest + every blob HEAD)" }),
     ];
   } finally {
-    await Promise.all(registries.map((r) => r.stop()));
+    await Promise.all(registries.map((x) => x.stop()));
     // The closures stay in /nix/store until a GC; only their roots (and our files) go.
-    rmSync(roots, { recursive: true, force: true });
     rmSync(work, { recursive: true, force: true });
-  }
-}
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  for (const f of await run({ note: (m) => console.error(`[pull] ${m}`) })) {
-    console.log(`${f.name} = ${f.value} ${f.unit}${f.baseline !== undefined ? ` (baseline ${f.baseline}${f.ratio !== undefined ? `, ratio ${f.ratio.toFixed(3)}` : ""})` : ""}`);
   }
 }

@@ -8,7 +8,7 @@
  *   - a bare node:http server answering the same bytes and headers from memory: the ceiling
  *     for any Node server here.
  * The machine has two cores (and may be shared), so ours and the ceiling are measured in
- * alternating rounds and the median round of each is kept.
+ * alternating rounds and the median round of each is kept. Tiny mode: one short round.
  */
 import { rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -16,13 +16,13 @@ import type { AddressInfo } from "node:net";
 import { copyImage, startDistribution } from "../support/distribution.ts";
 import { startRegistry } from "../support/registry.ts";
 import { hasWrk, load, type LoadOptions, type LoadResult } from "./load.ts";
-import { compared, type Figure, type SuiteRun } from "./report.ts";
+import { compared, figure, type Figure, type SuiteRun } from "./report.ts";
 import { fuzzTally } from "./serve-fuzz.ts";
 
 const SUITE = "serve";
 const CONNECTIONS = 50;
-const SECONDS = Number(process.env.NIXPORT_BENCH_SERVE_SECONDS ?? 4);
-const ROUNDS = 3;
+const FULL = { seconds: Number(process.env.NIXPORT_BENCH_SERVE_SECONDS ?? 4), rounds: 3, warmUp: 2 };
+const TINY = { seconds: 1, rounds: 1, warmUp: 1 };
 const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 /** All three targets are asked for the same format, so they send the same bytes. */
 const HEADERS = { Accept: DOCKER_MANIFEST };
@@ -67,7 +67,8 @@ const rps = (r: LoadResult) => Math.round(r.rps);
 
 export const run: SuiteRun = async (ctx) => {
   const stops: (() => Promise<void>)[] = [];
-  const measure = async (label: string, o: Omit<LoadOptions, "connections" | "seconds">, seconds = SECONDS): Promise<LoadResult> => {
+  const sizes = ctx.tiny ? TINY : FULL;
+  const measure = async (label: string, o: Omit<LoadOptions, "connections" | "seconds">, seconds = sizes.seconds): Promise<LoadResult> => {
     const r = await load({ connections: CONNECTIONS, seconds, ...o });
     ctx.note(`${label}: ${rps(r)} req/s, p99 ${r.p99Ms.toFixed(2)} ms, ${r.errors} errors (${r.tool}, ${seconds} s)`);
     return r;
@@ -96,9 +97,9 @@ export const run: SuiteRun = async (ctx) => {
     const oursRuns: LoadResult[] = [];
     const ceilingRuns: LoadResult[] = [];
     // Warm-up: JIT, connection pools, page cache.
-    oursRuns.push(await measure("ours warm-up", { url: ours.url + path, headers: HEADERS }, 2));
+    oursRuns.push(await measure("ours warm-up", { url: ours.url + path, headers: HEADERS }, sizes.warmUp));
     await measure("node:http ceiling warm-up", { url: ceiling.url + path, headers: HEADERS }, 1);
-    for (let round = 1; round <= ROUNDS; round++) {
+    for (let round = 1; round <= sizes.rounds; round++) {
       oursRuns.push(await measure(`ours manifest GET, round ${round}`, { url: ours.url + path, headers: HEADERS }));
       ceilingRuns.push(await measure(`node:http ceiling, round ${round}`, { url: ceiling.url + path, headers: HEADERS }));
     }
@@ -107,20 +108,27 @@ export const run: SuiteRun = async (ctx) => {
     await measure("ours blob HEAD warm-up", { url: blobUrl, method: "HEAD" }, 1);
     const blobHead = await measure("ours blob HEAD", { url: blobUrl, method: "HEAD" });
     const knownDigests = [image.layer, image.headers["docker-content-digest"] ?? image.layer];
-    const fuzz = await fuzzTally(Number(new URL(distribution.url).port), { knownDigests, validNames: ["hello"] });
+    const fuzz = await fuzzTally(Number(new URL(distribution.url).port), { knownDigests, validNames: ["hello"] }, ctx.tiny ? 100 : undefined);
     ctx.note(`distribution under ${fuzz.requests} edge-fuzz requests: ${fuzz.bad} bad answers (${fuzz.serverErrors} of them 5xx)`);
 
     const manifest = median(oursRuns.slice(1));
     const errors = [...oursRuns, blobHead].reduce((sum, r) => sum + r.errors, 0);
     const figures: Figure[] = [
-      { suite: SUITE, name: "serve.manifest_rps", value: rps(manifest), unit: "req/s" },
-      compared(SUITE, "serve.manifest_rps_vs_distribution", rps(manifest), "req/s", rps(distributionRun)),
-      compared(SUITE, "serve.manifest_rps_vs_node_floor", rps(manifest), "req/s", rps(median(ceilingRuns))),
-      { suite: SUITE, name: "serve.blob_head_rps", value: rps(blobHead), unit: "req/s" },
-      { suite: SUITE, name: "serve.p99_ms", value: Number(manifest.p99Ms.toFixed(2)), unit: "ms" },
-      { suite: SUITE, name: "serve.errors", value: errors, unit: "count" },
+      compared(SUITE, "serve.manifest_rps_vs_distribution", rps(manifest), "req/s", rps(distributionRun), {
+        target: { of: "ratio", min: 10 },
+        label: "cached manifest GETs, 50 connections",
+        reference: "CNCF distribution 2.8",
+      }),
+      compared(SUITE, "serve.manifest_rps_vs_node_floor", rps(manifest), "req/s", rps(median(ceilingRuns)), {
+        target: { of: "ratio", min: 0.5 },
+        label: "the same",
+        reference: "bare `node:http` from memory",
+      }),
+      figure(SUITE, "serve.blob_head_rps", rps(blobHead), "req/s"),
+      figure(SUITE, "serve.p99_ms", Number(manifest.p99Ms.toFixed(2)), "ms"),
+      figure(SUITE, "serve.errors", errors, "count", { target: { of: "value", max: 0 }, label: "errors under load" }),
       // The edge's own share is held at 0 by test/integration/edge-fuzz.test.ts.
-      { suite: SUITE, name: "serve.fuzz_bad_answers_distribution", value: Number(((100 * fuzz.bad) / fuzz.requests).toFixed(1)), unit: "%" },
+      figure(SUITE, "serve.fuzz_bad_answers_distribution", Number(((100 * fuzz.bad) / fuzz.requests).toFixed(1)), "%"),
     ];
     return figures;
   } finally {

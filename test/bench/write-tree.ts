@@ -1,8 +1,8 @@
 /**
  * A deterministic stand-in for a closure of store paths, for the `write` benchmark: about
  * 560 MB in 48 store paths (big "binaries", mid-size "libraries", small docs, symlinks),
- * compressible like real binaries (gzip -6 ratio ≈ 3). Made once under .tmp/bench-write/
- * and reused; a marker file says the tree is complete and of this version.
+ * compressible like real binaries (gzip -6 ratio ≈ 3). Made once in the suite's scratch
+ * folder and reused; a marker file says the tree is complete and of this version.
  */
 import { existsSync } from "node:fs";
 import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
@@ -55,12 +55,12 @@ function hashName(next: () => number): string {
   return s;
 }
 
-/** Creates (once) the tree and returns its store root and the store paths in it. */
-export async function benchTree(root: string): Promise<{ storeRoot: string; storePaths: string[] }> {
+/** Creates (once) the tree of `packages` store paths; returns its store root and the store paths. */
+export async function benchTree(root: string, packages = PACKAGES): Promise<{ storeRoot: string; storePaths: string[] }> {
   const storeRoot = join(root, "store");
-  const marker = join(root, `complete-${VERSION}`);
+  const marker = join(root, `complete-${VERSION}-${packages}`);
   const next = prng(42);
-  const names = Array.from({ length: PACKAGES }, (_, i) => `${hashName(next)}-pkg${i}-1.0`);
+  const names = Array.from({ length: packages }, (_, i) => `${hashName(next)}-pkg${i}-1.0`);
   const storePaths = names.map((n) => `/nix/store/${n}`);
   if (existsSync(marker)) return { storeRoot, storePaths };
   await rm(root, { recursive: true, force: true });

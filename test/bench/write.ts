@@ -5,19 +5,16 @@
  * Input: nix/testpkgs' bigClosure (≈ 600 MiB of real store paths) when Nix can build it,
  * else a deterministic ~600 MB store-like tree (test/bench/write-tree.ts); both are reused.
  * Each side is timed best-of-n, interleaved, so load from elsewhere hurts neither unfairly.
- * The writer runs in a child process, so its peak RSS is its own.
- * Run alone: npx tsx test/bench/write.ts
+ * The writer runs in a child process, so its peak RSS is its own. Tiny mode: an 8 MiB closure,
+ * one run of each. Run alone: npm run bench -- write
  */
 import { spawn, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { compared } from "./report.ts";
+import { compared, figure } from "./report.ts";
 import type { Figure, SuiteContext } from "./report.ts";
+import { benchDir, REPO as repo } from "./scratch.ts";
 import { benchTree } from "./write-tree.ts";
-
-const repo = fileURLToPath(new URL("../..", import.meta.url));
-const work = join(repo, ".tmp", "bench-write");
 
 /** Wall seconds of a shell pipeline; throws when it fails. */
 function timeShell(script: string): number {
@@ -34,7 +31,7 @@ interface ChildResult {
   maxRssMb: number;
 }
 
-function runWriter(storeRoot: string, storePaths: string[], compression: "gzip" | "zstd"): Promise<ChildResult> {
+function runWriter(work: string, storeRoot: string, storePaths: string[], compression: "gzip" | "zstd"): Promise<ChildResult> {
   const args = ["--import", "tsx", join(repo, "test/bench/write-child.ts"), storeRoot, join(work, "out"), compression, ...storePaths];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: repo, stdio: ["ignore", "pipe", "inherit"] });
@@ -59,13 +56,14 @@ interface Input {
 }
 
 /**
- * Real store paths when Nix can build nix/testpkgs' bigClosure (≈ 600 MiB; built once, kept
- * by a GC root under .tmp/bench-write), else the generated tree.
+ * Real store paths when Nix can build nix/testpkgs' bigClosure (≈ 600 MiB, tiny: 8 MiB;
+ * built once, kept by a GC root in the suite's scratch folder), else the generated tree.
  */
-function benchInput(ctx: SuiteContext): Promise<Input> | Input {
-  const link = join(work, "bigclosure");
+function benchInput(ctx: SuiteContext, work: string): Promise<Input> | Input {
+  const sizeMB = ctx.tiny ? 8 : 600;
+  const link = join(work, `bigclosure-${sizeMB}`);
   if (process.env.NIXPORT_BENCH_WRITE_INPUT !== "generated") {
-    const build = spawnSync("nix-build", [join(repo, "nix/testpkgs"), "-A", "bigClosure", "--arg", "sizeMB", "600", "--out-link", link], { encoding: "utf8" });
+    const build = spawnSync("nix-build", [join(repo, "nix/testpkgs"), "-A", "bigClosure", "--arg", "sizeMB", String(sizeMB), "--out-link", link], { encoding: "utf8" });
     const closure = build.status === 0 ? spawnSync("nix-store", ["-qR", link], { encoding: "utf8" }) : build;
     if (closure.status === 0) {
       const storePaths = closure.stdout.trim().split("\n").sort();
@@ -73,7 +71,7 @@ function benchInput(ctx: SuiteContext): Promise<Input> | Input {
     }
     ctx.note(`no bigClosure (${(build.stderr ?? "").trim().split("\n").pop()}); using the generated tree`);
   }
-  return benchTree(work).then((t) => ({ ...t, what: `generated tree, ${t.storePaths.length} store paths` }));
+  return benchTree(join(work, ctx.tiny ? "tree-tiny" : "tree"), ctx.tiny ? 2 : undefined).then((t) => ({ ...t, what: `generated tree, ${t.storePaths.length} store paths` }));
 }
 
 /** Best (shortest) of `n` runs: other load on the machine only ever slows a run down. */
@@ -87,44 +85,58 @@ async function best<T extends { seconds: number }>(n: number, run: () => Promise
 }
 
 export async function run(ctx: SuiteContext): Promise<Figure[]> {
-  const { storeRoot, storePaths, what } = await benchInput(ctx);
+  const work = benchDir("write");
+  const { storeRoot, storePaths, what } = await benchInput(ctx, work);
   const names = storePaths.map((p) => p.slice("/nix/store/".length)).join(" ");
   const tarCmd = `tar -C '${storeRoot}' -cf - ${names}`;
   const inputBytes = Number(spawnSync("bash", ["-o", "pipefail", "-c", `${tarCmd} | wc -c`], { encoding: "utf8" }).stdout.trim());
   ctx.note(`input: ${what}, ${(inputBytes / 1e6).toFixed(0)} MB of tar`);
   const cores = Math.min(2, availableParallelism());
   const shell = (script: string) => () => ({ seconds: timeShell(script) });
+  const runs = (n: number) => (ctx.tiny ? 1 : n);
   await best(1, shell(`${tarCmd} > /dev/null`)); // warms the page cache for everyone
-  const pigz = await best(2, shell(`${tarCmd} | pigz -6 -p ${cores} > /dev/null`));
-  const gz = await best(2, () => runWriter(storeRoot, storePaths, "gzip"));
-  const zstd = await best(3, shell(`${tarCmd} | zstd -3 -T0 -q > /dev/null`));
-  const zs = await best(3, () => runWriter(storeRoot, storePaths, "zstd"));
+  const pigz = await best(runs(2), shell(`${tarCmd} | pigz -6 -p ${cores} > /dev/null`));
+  const gz = await best(runs(2), () => runWriter(work, storeRoot, storePaths, "gzip"));
+  const zstd = await best(runs(3), shell(`${tarCmd} | zstd -3 -T0 -q > /dev/null`));
+  const zs = await best(runs(3), sameBytes(() => runWriter(work, storeRoot, storePaths, "zstd")));
   const rate = (r: { seconds: number }) => mbPerSecond(inputBytes, r.seconds);
   const s = "write";
-  const gzipVsPigz = Math.round((rate(gz) / rate(pigz)) * 1000) / 1000;
-  const zstdVsZstd = Math.round((rate(zs) / rate(zstd)) * 1000) / 1000;
   return [
-    { suite: s, name: "write.input_mb", value: Math.round(inputBytes / 1e6), unit: "MB" },
-    compared(s, "write.gzip_mb_s", rate(gz), "MB/s", rate(pigz)),
-    compared(s, "write.gzip_vs_pigz", gzipVsPigz, "ratio", 1.0),
-    compared(s, "write.gzip_size_vs_pigz", gz.size, "bytes", pigzSize(tarCmd)),
-    compared(s, "write.zstd_mb_s", rate(zs), "MB/s", rate(zstd)),
-    compared(s, "write.zstd_vs_zstd", zstdVsZstd, "ratio", 0.8),
-    compared(s, "write.peak_rss_mb", Math.round(Math.max(gz.maxRssMb, zs.maxRssMb)), "MB", 200),
+    figure(s, "write.input_mb", Math.round(inputBytes / 1e6), "MB"),
+    compared(s, "write.gzip_mb_s", rate(gz), "MB/s", rate(pigz), {
+      target: { of: "ratio", min: 1.0 },
+      label: "gzip layer throughput (tar in)",
+      reference: `\`tar | pigz -6 -p ${cores}\``,
+    }),
+    compared(s, "write.gzip_bytes", gz.size, "bytes", compressedSize(`${tarCmd} | pigz -6 -p ${cores}`), { label: "gzip layer size", reference: "pigz -6" }),
+    compared(s, "write.zstd_mb_s", rate(zs), "MB/s", rate(zstd), {
+      target: { of: "ratio", min: 0.8 },
+      label: "zstd layer throughput (tar in)",
+      reference: "`tar | zstd -3 -T0`",
+    }),
+    compared(s, "write.zstd_bytes", zs.size, "bytes", compressedSize(`${tarCmd} | zstd -3 -T0 -q`), {
+      target: { of: "ratio", min: 0.95, max: 1.05 },
+      label: "zstd layer size",
+      reference: "zstd -3 -T0",
+    }),
+    figure(s, "write.peak_rss_mb", Math.round(Math.max(gz.maxRssMb, zs.maxRssMb)), "MB", { target: { of: "value", max: 200 }, label: "layer writer peak RSS" }),
   ];
 }
 
-/** Size of pigz's output at the same level: ours must not buy speed with a worse ratio. */
-function pigzSize(tarCmd: string): number {
-  const r = spawnSync("bash", ["-o", "pipefail", "-c", `${tarCmd} | pigz -6 -p 2 | wc -c`], { encoding: "utf8" });
+/** Size of a command-line pipeline's output: ours must not buy speed with a worse ratio. */
+function compressedSize(pipeline: string): number {
+  const r = spawnSync("bash", ["-o", "pipefail", "-c", `${pipeline} | wc -c`], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`benchmark baseline failed (${r.status}): ${pipeline}`);
   return Number(r.stdout.trim());
 }
 
-/** The suite under the name the brief gave it. */
-export const writeSuite = run;
-
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  for (const f of await run({ note: (m) => console.error(`[write] ${m}`) })) {
-    console.log(`${f.name} = ${f.value} ${f.unit}${f.baseline !== undefined ? ` (baseline ${f.baseline}${f.ratio !== undefined ? `, ratio ${f.ratio.toFixed(3)}` : ""})` : ""}`);
-  }
+/** Every run of the writer must give the same layer: speed must not cost determinism. */
+function sameBytes(run: () => Promise<ChildResult>): () => Promise<ChildResult> {
+  let first: string | undefined;
+  return async () => {
+    const r = await run();
+    first ??= r.digest;
+    if (r.digest !== first) throw new Error(`the same input gave two layers: ${first} and ${r.digest}`);
+    return r;
+  };
 }
