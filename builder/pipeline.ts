@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { imageRecordKey, layerRecordKey, type ImageRecord, type LayerRecord } from "../common/storage/layout.ts";
+import { requestKey } from "../common/image-request.ts";
 import { BuildError } from "./errors.ts";
 import {
   buildImageConfig,
@@ -71,9 +72,14 @@ async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEv
     .map(([, p]) => p);
   const packages = attrPaths.map((p) => p.join("."));
 
+  // The image record's key is the request key (the one the edge and single flight use) of the
+  // request as built, plus what else shapes the bytes. It cannot be the request key itself:
+  // the tag becomes the source revision it resolved to (only immutable sources get records),
+  // names become the attribute paths they resolved to (spellings of one attribute share a
+  // record), and the builder's layer settings and format version shape the layers.
   const imageKey = source.cacheKey
     ? createHash("sha256")
-        .update(canonicalJson({ v: IMAGE_FORMAT_VERSION, source: source.cacheKey, arch: spec.arch, packages, formats: spec.formats, compression: spec.compression, budget: deps.layerBudget ?? null, popularity: deps.popularityDigest ?? null }))
+        .update(canonicalJson({ v: IMAGE_FORMAT_VERSION, request: requestKey({ ...spec, packages, tag: source.cacheKey }), budget: deps.layerBudget ?? null, popularity: deps.popularityDigest ?? null }))
         .digest("hex")
     : null;
   if (imageKey) {

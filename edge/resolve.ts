@@ -4,10 +4,10 @@
  * When the builder is unreachable, an expired cache entry is still served: images already
  * cached keep working while builders are down.
  */
-import { BuildError, type BuilderClient, type BuildResult, type ImageRequest } from "./builder/client.ts";
+import { type ImageRequest, requestKey } from "../common/image-request.ts";
+import { BuildError, type BuilderClient, type BuildResult } from "./builder/client.ts";
 import { isFresh, type TagCache, type TagEntry } from "./cache.ts";
 import { errors, RegistryError } from "./errors.ts";
-import { requestKey } from "./names.ts";
 import type { RecentBuilds } from "./recent.ts";
 
 export interface Resolved {

@@ -4,7 +4,8 @@ import net from "node:net";
 import { Duplex } from "node:stream";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { bearerAuth } from "./auth.ts";
-import { builderRoutes, type BuilderBackend } from "./service.ts";
+import type { BuilderBackend } from "../service/types.ts";
+import { builderRoutes } from "./service.ts";
 
 export interface GrpcServerOptions {
   port: number;

@@ -12,16 +12,8 @@ import {
 } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
 import { Health, HealthCheckResponse_ServingStatus, HealthCheckResponseSchema } from "../../proto/gen/grpc/health/v1/health_pb.ts";
 import { BuildError } from "../errors.ts";
-import type { BuildEvent, BuildPhase, ImageResult, ImageSpec } from "../service/types.ts";
+import type { BuilderBackend, BuildEvent, BuildPhase, ImageResult, ImageSpec } from "../service/types.ts";
 import { toConnectError } from "./errors.ts";
-
-/** What the gRPC service needs from the builder. */
-export interface BuilderBackend {
-  build(spec: ImageSpec, onEvent: (e: BuildEvent) => void, signal: AbortSignal): Promise<ImageResult>;
-  checkPackages(names: string[], tag: string, signal: AbortSignal): Promise<{ resolved: string[]; unknown: string[] }>;
-  /** False while shutting down (health answers NOT_SERVING). */
-  serving(): boolean;
-}
 
 const PHASES: Record<BuildPhase, Phase> = {
   queued: Phase.QUEUED,

@@ -5,7 +5,7 @@ import { BuildError } from "../errors.ts";
 import type { ResolvedSource } from "../sources.ts";
 import type { ClosureGraph } from "./graph.ts";
 import { parsePathInfo } from "./pathinfo.ts";
-import { packageListProblems } from "./names.ts";
+import { packageListProblems } from "../../common/names.ts";
 import { run, type RunResult } from "./run.ts";
 
 /** The folder of nix/ expressions shipped with nixport. */

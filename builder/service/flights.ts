@@ -1,5 +1,6 @@
 import { BuildError } from "../errors.ts";
-import { canonicalSpec, specKey, type BuildEvent, type BuildFn, type ImageResult, type ImageSpec } from "./types.ts";
+import { canonicalRequest, requestKey } from "../../common/image-request.ts";
+import type { BuildEvent, BuildFn, ImageResult, ImageSpec } from "./types.ts";
 
 export interface FlightOptions {
   /** Builds that may run at once; the rest wait in a queue (default 2). */
@@ -69,7 +70,8 @@ export class BuildFlights {
   run(spec: ImageSpec, onEvent: Listener, signal?: AbortSignal): Promise<ImageResult> {
     if (this.closed) return Promise.reject(new BuildError("unavailable", "the builder is shutting down", { retryAfterSeconds: 5 }));
     if (signal?.aborted) return Promise.reject(new BuildError("cancelled", "cancelled"));
-    const key = specKey(spec);
+    const canonical = canonicalRequest(spec);
+    const key = requestKey(canonical);
     const failed = this.recentFailure(key);
     if (failed) return Promise.reject(failed);
     let flight = this.flights.get(key);
@@ -77,7 +79,7 @@ export class BuildFlights {
       if (this.queue.length >= this.maxQueued) {
         return Promise.reject(new BuildError("unavailable", `builder overloaded: ${this.queue.length} builds waiting`, { retryAfterSeconds: 30 }));
       }
-      flight = this.start(key, canonicalSpec(spec));
+      flight = this.start(key, canonical);
     }
     for (const e of flight.events) onEvent(e);
     flight.listeners.add(onEvent);

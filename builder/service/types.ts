@@ -1,18 +1,13 @@
-/** The build service's own words for requests, progress and results (the gRPC layer maps them). */
+/**
+ * The build service's own words for requests, progress and results, and the backend the
+ * gRPC service serves (the gRPC layer maps them to the proto).
+ */
+import type { ImageRequest, WriteOptions } from "../../common/image-request.ts";
 
-export type Arch = "amd64" | "arm64";
-export type ManifestFormats = "both" | "docker" | "oci";
-export type LayerCompression = "gzip" | "zstd";
+export type { Arch, LayerCompression, ManifestFormats } from "../../common/image-request.ts";
 
-export interface ImageSpec {
-  /** Package names as requested (attribute paths, possibly lowercase spellings). */
-  packages: string[];
-  arch: Arch;
-  /** Source ref: "latest", a commit, a branch, a tag or a channel name. */
-  tag: string;
-  formats: ManifestFormats;
-  compression: LayerCompression;
-}
+/** One build: the image request (the grammar's, shared with the edge) and how to write it. */
+export interface ImageSpec extends ImageRequest, WriteOptions {}
 
 export type BuildPhase =
   | "queued"
@@ -49,18 +44,10 @@ export interface ImageResult {
 /** Runs one build; emits progress; rejects with a BuildError. */
 export type BuildFn = (spec: ImageSpec, emit: (e: BuildEvent) => void, signal: AbortSignal) => Promise<ImageResult>;
 
-/** The canonical form of a request: what makes two requests the same build. */
-export function canonicalSpec(spec: ImageSpec): ImageSpec {
-  return {
-    packages: [...new Set(spec.packages)].sort(),
-    arch: spec.arch,
-    tag: spec.tag || "latest",
-    formats: spec.formats,
-    compression: spec.compression,
-  };
-}
-
-export function specKey(spec: ImageSpec): string {
-  const c = canonicalSpec(spec);
-  return JSON.stringify([c.arch, c.tag, c.formats, c.compression, c.packages]);
+/** What the gRPC service needs from the builder. */
+export interface BuilderBackend {
+  build(spec: ImageSpec, onEvent: (e: BuildEvent) => void, signal: AbortSignal): Promise<ImageResult>;
+  checkPackages(names: string[], tag: string, signal: AbortSignal): Promise<{ resolved: string[]; unknown: string[] }>;
+  /** False while shutting down (health answers NOT_SERVING). */
+  serving(): boolean;
 }

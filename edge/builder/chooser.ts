@@ -4,8 +4,8 @@
  * builder's caches and in-flight dedup serve it; adding or removing one builder moves only
  * the images that builder wins or won.
  */
-import type { BuilderClient, ImageRequest } from "./client.ts";
-import { requestKey } from "../names.ts";
+import { type ImageRequest, requestKey } from "../../common/image-request.ts";
+import type { BuilderClient } from "./client.ts";
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
 const FNV_PRIME = 0x100000001b3n;

@@ -2,14 +2,7 @@
  * The seam between the edge and a builder. The Connect/gRPC-web client (Workers and Node) and
  * the in-memory builder used by tests both implement BuilderClient; the edge knows nothing else.
  */
-
-export interface ImageRequest {
-  arch: "amd64" | "arm64";
-  /** Package attribute paths as the user wrote them (lowercase), sorted, de-duplicated. */
-  packages: string[];
-  /** Source ref (the OCI tag): "latest", a channel, a branch or a commit. */
-  tag: string;
-}
+import type { ImageRequest } from "../../common/image-request.ts";
 
 export interface BuiltManifest {
   digest: string;

@@ -5,7 +5,8 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Architecture, BuilderService, ErrorDetailSchema, ManifestFormat } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
-import { BuildError, type BuildErrorKind, type BuilderClient, type BuildResult, type ImageRequest } from "./client.ts";
+import type { ImageRequest } from "../../common/image-request.ts";
+import { BuildError, type BuildErrorKind, type BuilderClient, type BuildResult } from "./client.ts";
 
 export interface ConnectBuilderOptions {
   /** e.g. http://builder.internal:50051 */

@@ -5,7 +5,8 @@
  * to be down, or to be slow. Deterministic: same request, same revision → same digests.
  */
 import { MemoryBlobStore } from "../storage/memory.ts";
-import { BuildError, type BuilderClient, type BuildResult, type BuiltManifest, type ImageRequest } from "./client.ts";
+import type { ImageRequest } from "../../common/image-request.ts";
+import { BuildError, type BuilderClient, type BuildResult, type BuiltManifest } from "./client.ts";
 
 const COMMIT_RE = /^[0-9a-f]{40}$/;
 

@@ -8,7 +8,7 @@
 import type { Context } from "hono";
 import { API_VERSION, API_VERSION_HEADER } from "../api-version.ts";
 import { errors } from "../errors.ts";
-import { parseDigest } from "../names.ts";
+import { parseDigest } from "../../common/names.ts";
 import { parseRange } from "../range.ts";
 import type { BlobBody } from "../storage/types.ts";
 import { type RouteContext, requireName } from "./context.ts";

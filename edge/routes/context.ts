@@ -3,9 +3,9 @@ import type { BlobReader } from "../storage/types.ts";
 import type { RecentBuilds } from "../recent.ts";
 import type { TagResolver } from "../resolve.ts";
 import type { ManifestMemory } from "../manifest-memory.ts";
-import { parseName } from "../names.ts";
+import { parseName } from "../../common/names.ts";
 import { errors } from "../errors.ts";
-import type { ImageRequest } from "../builder/client.ts";
+import type { ImageRequest } from "../../common/image-request.ts";
 
 export interface EdgeConfig {
   /** What the packages come from, for people (e.g. "nixpkgs, nixos-unstable"). */

@@ -2,7 +2,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { CacheApiTagCache, type CacheLike, KVTagCache, MemoryTagCache, type TagCache, type TagEntry, TieredTagCache } from "../../edge/cache.ts";
-import { requestKey } from "../../edge/names.ts";
+import { requestKey } from "../../common/image-request.ts";
 import { makeEdge } from "./harness.ts";
 
 const cacheApi = (globalThis as unknown as { caches: { default: CacheLike } }).caches.default;

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { chooseByRendezvous } from "../../edge/builder/chooser.ts";
 import { MemoryBuilder } from "../../edge/builder/memory.ts";
 import { KVTagCache } from "../../edge/cache.ts";
-import { requestKey } from "../../edge/names.ts";
+import { requestKey } from "../../common/image-request.ts";
 import { createWorker, type WorkerEnv } from "../../edge/worker.ts";
 import { blobKey } from "../../common/storage/layout.ts";
 import { KNOWN_PACKAGES, ociError } from "./harness.ts";

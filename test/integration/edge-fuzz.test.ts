@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MemoryBuilder } from "../../edge/builder/memory.ts";
-import { parseImageRequest } from "../../edge/names.ts";
+import { parseImageRequest } from "../../common/names.ts";
 import { createNodeEdge, listen, type RunningEdge } from "../../edge/node/app.ts";
 import { MemoryBlobStore } from "../../edge/storage/memory.ts";
 import { blobKey } from "../../common/storage/layout.ts";

@@ -5,8 +5,7 @@ import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/conn
 import { BuilderService, ErrorDetailSchema, Phase } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
 import { BuildError } from "../../builder/errors.ts";
 import { startGrpcServer, type RunningGrpcServer } from "../../builder/grpc/server.ts";
-import type { BuilderBackend } from "../../builder/grpc/service.ts";
-import type { ImageSpec } from "../../builder/service/types.ts";
+import type { BuilderBackend, ImageSpec } from "../../builder/service/types.ts";
 import { authMetadata, builderClient, errorDetail, healthClient, type WireBuildEvent } from "../../builder/cli/grpc-client.ts";
 
 // The protocol layer: one implementation served as gRPC, gRPC-web and Connect, with auth and

@@ -1,7 +1,8 @@
 /** Rendezvous hashing: stable, balanced, and minimal movement when builders come and go. */
 import { describe, expect, it } from "vitest";
 import { chooseByRendezvous, hash64, routedBuilder } from "../../edge/builder/chooser.ts";
-import type { BuilderClient, ImageRequest } from "../../edge/builder/client.ts";
+import type { ImageRequest } from "../../common/image-request.ts";
+import type { BuilderClient } from "../../edge/builder/client.ts";
 
 const builders = ["https://b1.example", "https://b2.example", "https://b3.example", "https://b4.example"];
 const keys = Array.from({ length: 4000 }, (_, i) => `amd64/pkg${i}:latest`);

@@ -1,6 +1,7 @@
 /** The name grammar, as a table: name (and tag) → ImageRequest or the reason it is refused. */
 import { describe, expect, it } from "vitest";
-import { isTag, MAX_NAME_LENGTH, parseDigest, parseImageRequest, parseName, parseReference, requestKey, SHELL_PACKAGES } from "../../edge/names.ts";
+import { canonicalRequest, requestKey } from "../../common/image-request.ts";
+import { imageName, isTag, MAX_NAME_LENGTH, parseDigest, parseImageRequest, parseName, parseReference, SHELL_PACKAGES } from "../../common/names.ts";
 
 const SHELL = ["bashinteractive", "coreutils", "moreutils", "nano"];
 
@@ -114,5 +115,38 @@ describe("parseImageRequest and requestKey", () => {
   });
   it("refuses a bad tag with its reason", () => {
     expect(parseImageRequest("git", "-x")).toEqual({ ok: false, reason: 'invalid tag "-x"' });
+  });
+});
+
+describe("imageName: the canonical name a pull writes", () => {
+  it.each([
+    ["shell/git/htop", "bashinteractive/coreutils/git/htop/moreutils/nano"],
+    ["htop/arm64/git/git", "arm64/git/htop"],
+    ["amd64/hello", "hello"],
+    ["python3packages.requests", "python3packages.requests"],
+  ])("%s → %s, which parses back to the same image", (name, canonical) => {
+    const parsed = parseName(name);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    expect(imageName(parsed.value)).toBe(canonical);
+    expect(parseName(canonical)).toEqual(parsed);
+  });
+  it("spells camelCase attribute paths in lowercase, which the builder resolves", () => {
+    expect(imageName({ arch: "amd64", packages: ["python3Packages.requests", "bashInteractive"] })).toBe("bashinteractive/python3packages.requests");
+  });
+  it("is null for packages no pull can name", () => {
+    expect(imageName({ arch: "amd64", packages: ["gtk+"] })).toBeNull();
+    expect(imageName({ arch: "amd64", packages: ["shell"] })).toBeNull();
+    expect(imageName({ arch: "amd64", packages: ["arm64"] })).toBeNull();
+  });
+});
+
+describe("requestKey across callers", () => {
+  it("is a pull's key for a gRPC build with the pull's write options, and differs for others", () => {
+    const pull = parseImageRequest("git/htop", "latest");
+    if (!pull.ok) throw new Error(pull.reason);
+    const grpc = canonicalRequest({ arch: "amd64" as const, packages: ["htop", "git", "htop"], tag: "", formats: "both" as const, compression: "gzip" as const });
+    expect(requestKey(grpc)).toBe(requestKey(pull.value));
+    expect(requestKey({ ...grpc, formats: "oci" })).toBe("amd64/git/htop:latest;formats=oci;compression=gzip");
+    expect(requestKey({ ...grpc, formats: "oci", compression: "zstd" })).not.toBe(requestKey({ ...grpc, formats: "oci" }));
   });
 });

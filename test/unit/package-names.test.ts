@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { packageListProblems, packageNameProblem } from "../../builder/nix/names.ts";
+import { packageListProblems, packageNameProblem } from "../../common/names.ts";
 
 describe("package name grammar", () => {
   const ok = ["hello", "python3Packages.requests", "bashInteractive", "gtk+", "a_b-c", "0ad", "xorg.libX11"];

@@ -1,0 +1,46 @@
+/**
+ * The image request: what every caller asks a builder for (a pull through the edge, a gRPC
+ * or CLI build), in one canonical form with one key. Pure: the Worker bundles it.
+ */
+
+export type Arch = "amd64" | "arm64";
+export type ManifestFormats = "both" | "docker" | "oci";
+export type LayerCompression = "gzip" | "zstd";
+
+export interface ImageRequest {
+  arch: Arch;
+  /**
+   * Package attribute paths, sorted and de-duplicated (canonicalRequest). A pull's are
+   * lowercase (the OCI grammar); gRPC callers may spell them camelCase.
+   */
+  packages: string[];
+  /** Source ref (the OCI tag): "latest", a channel, a branch or a commit. */
+  tag: string;
+}
+
+/** How the builder writes an image. A pull always gets both manifest formats and gzip layers. */
+export interface WriteOptions {
+  formats: ManifestFormats;
+  compression: LayerCompression;
+}
+
+export const PULL_WRITE_OPTIONS: Readonly<WriteOptions> = { formats: "both", compression: "gzip" };
+
+/** The canonical form: equal for requests that build the same image, whoever wrote them. */
+export function canonicalRequest<T extends ImageRequest>(req: T): T {
+  return { ...req, packages: [...new Set(req.packages)].sort(), tag: req.tag || "latest" };
+}
+
+/**
+ * The one key of a canonical request, from the edge to the image record: it keys the edge's
+ * tag cache, in-flight dedup and builder choice, the builder's single flight and failure
+ * memory, and is what the image record's key takes from the request. Write options other
+ * than a pull's are appended, so the same pull has the same key from every caller.
+ */
+export function requestKey(req: ImageRequest & Partial<WriteOptions>): string {
+  const key = `${req.arch}/${req.packages.join("/")}:${req.tag}`;
+  const formats = req.formats ?? PULL_WRITE_OPTIONS.formats;
+  const compression = req.compression ?? PULL_WRITE_OPTIONS.compression;
+  if (formats === PULL_WRITE_OPTIONS.formats && compression === PULL_WRITE_OPTIONS.compression) return key;
+  return `${key};formats=${formats};compression=${compression}`;
+}
