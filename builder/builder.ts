@@ -84,12 +84,12 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
         throw e;
       }
     },
-    { maxConcurrent: config.maxBuilds, maxQueued: config.maxQueued, failureTtlMs: config.failureTtlMs },
+    { maxConcurrent: config.maxBuilds, maxQueued: config.maxQueued, failureTtlMs: config.failureTtlMs, buildTimeoutMs: config.buildTimeoutMs },
   );
   let closing = false;
   const backend: BuilderBackend = {
     serving: () => !closing,
-    build: (spec, onEvent, signal) => flights.run(spec, onEvent, signal),
+    build: (spec, onEvent, signal, opts) => flights.run(spec, onEvent, signal, opts),
     async checkPackages(names, tag, signal) {
       const resolved = await source.resolve(tag, signal);
       try {

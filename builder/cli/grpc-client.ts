@@ -47,7 +47,10 @@ export function builderClient(address: string): BuilderGrpcClient {
 }
 
 export interface BuilderGrpcClient extends grpc.Client {
-  build(req: { packages: string[]; tag?: string; architecture?: string; manifestFormat?: string; compression?: string }, md: grpc.Metadata): grpc.ClientReadableStream<WireBuildEvent>;
+  build(
+    req: { packages: string[]; tag?: string; architecture?: string; manifestFormat?: string; compression?: string; cancelIfAbandoned?: boolean },
+    md: grpc.Metadata,
+  ): grpc.ClientReadableStream<WireBuildEvent>;
   checkPackages(
     req: { packages: string[]; tag?: string },
     md: grpc.Metadata,

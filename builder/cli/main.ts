@@ -58,6 +58,8 @@ export async function main(argv: string[], stdout: Out, stderr: Out, env: NodeJS
           architecture: o.arch === "arm64" ? "ARCHITECTURE_ARM64" : "ARCHITECTURE_AMD64",
           manifestFormat: o.oci || o.zstd ? "MANIFEST_FORMAT_OCI" : "MANIFEST_FORMAT_DOCKER",
           compression: o.zstd ? "COMPRESSION_ZSTD" : "COMPRESSION_GZIP",
+          // Ctrl-C at a terminal means stop, unless someone else wants the same image.
+          cancelIfAbandoned: true,
         },
         authMetadata(token),
       );

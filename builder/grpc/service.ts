@@ -91,7 +91,7 @@ async function* buildStream(backend: BuilderBackend, req: BuildRequest, ctx: Han
     wake?.();
   };
   backend
-    .build(spec, (e) => push(eventToProto(e)), ctx.signal)
+    .build(spec, (e) => push(eventToProto(e)), ctx.signal, { cancelIfAbandoned: req.cancelIfAbandoned })
     .then((r) => push(doneToProto(r)), (e) => (failure = e))
     .finally(() => {
       finished = true;

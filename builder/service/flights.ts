@@ -1,6 +1,6 @@
 import { BuildError } from "../errors.ts";
 import { canonicalRequest, requestKey } from "../../common/image-request.ts";
-import type { BuildEvent, BuildFn, ImageResult, ImageSpec } from "./types.ts";
+import type { BuildEvent, BuildFn, ImageResult, ImageSpec, RunOptions } from "./types.ts";
 
 export interface FlightOptions {
   /** Builds that may run at once; the rest wait in a queue (default 2). */
@@ -14,13 +14,44 @@ export interface FlightOptions {
    * can cost minutes of CPU each time.
    */
   failureTtlMs?: number;
+  /**
+   * Deadline of one build once it runs (default none). A build goes on until then whether
+   * anyone waits for it or not: a pull that gave up comes back and joins it or gets its result.
+   */
+  buildTimeoutMs?: number;
+  /** How long the result of a build that finished with nobody waiting answers the next call (default 10 min). */
+  resultTtlMs?: number;
   now?: () => number;
 }
+
 
 /** Failures that say something about the image itself, so running it again soon is waste. */
 const REMEMBERED_FAILURES = new Set<BuildError["kind"]>(["build_failed", "not_found"]);
 
 type Listener = (e: BuildEvent) => void;
+
+/** Values that answer for a while, expiring in insertion order (every entry lives as long). */
+class Expiring<V> {
+  private readonly entries = new Map<string, { value: V; until: number }>();
+  constructor(private readonly ttlMs: number, private readonly now: () => number) {}
+
+  get(key: string): V | undefined {
+    const e = this.entries.get(key);
+    if (e && e.until > this.now()) return e.value;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(key: string, value: V): void {
+    if (this.ttlMs <= 0) return;
+    this.entries.delete(key);
+    this.entries.set(key, { value, until: this.now() + this.ttlMs });
+    for (const [k, e] of this.entries) {
+      if (e.until > this.now()) break;
+      this.entries.delete(k);
+    }
+  }
+}
 
 /** One build shared by every caller that asked for the same image while it ran. */
 class Flight {
@@ -39,8 +70,9 @@ class Flight {
 
 /**
  * Single-flight builds with a bounded number running at once. Concurrent calls for the same
- * canonical request share one build and see the same events; a build is cancelled when its
- * last caller goes away; queued builds learn their queue position as it changes.
+ * canonical request share one build and see the same events; a build goes on when its callers
+ * go away (up to its deadline), unless the last one asks to cancel it, and its result answers
+ * the next call; queued builds learn their queue position as it changes.
  */
 export class BuildFlights {
   private readonly flights = new Map<string, Flight>();
@@ -48,17 +80,20 @@ export class BuildFlights {
   private running = 0;
   private readonly maxConcurrent: number;
   private readonly maxQueued: number;
-  private readonly failureTtlMs: number;
-  private readonly now: () => number;
-  /** Recent failures by request key, oldest first (see FlightOptions.failureTtlMs). */
-  private readonly failures = new Map<string, { error: BuildError; until: number }>();
+  private readonly buildTimeoutMs: number | undefined;
+  /** Recent failures by request key (see FlightOptions.failureTtlMs). */
+  private readonly failures: Expiring<BuildError>;
+  /** Results of builds that finished with nobody waiting (see FlightOptions.resultTtlMs). */
+  private readonly unclaimed: Expiring<ImageResult>;
   private closed = false;
 
   constructor(private readonly build: BuildFn, opts: FlightOptions = {}) {
     this.maxConcurrent = Math.max(1, opts.maxConcurrent ?? 2);
     this.maxQueued = opts.maxQueued ?? 100;
-    this.failureTtlMs = opts.failureTtlMs ?? 60_000;
-    this.now = opts.now ?? Date.now;
+    this.buildTimeoutMs = opts.buildTimeoutMs;
+    const now = opts.now ?? Date.now;
+    this.failures = new Expiring(opts.failureTtlMs ?? 60_000, now);
+    this.unclaimed = new Expiring(opts.resultTtlMs ?? 10 * 60_000, now);
   }
 
   /** Builds in progress or waiting (for health and tests). */
@@ -66,14 +101,19 @@ export class BuildFlights {
     return this.flights.size;
   }
 
-  /** Joins (or starts) the build for `spec`; `onEvent` sees its events until it settles. */
-  run(spec: ImageSpec, onEvent: Listener, signal?: AbortSignal): Promise<ImageResult> {
+  /**
+   * Joins (or starts) the build for `spec`; `onEvent` sees its events until it settles.
+   * `signal` ends this caller's wait; the build ends with it only as `opts` says.
+   */
+  run(spec: ImageSpec, onEvent: Listener, signal?: AbortSignal, opts: RunOptions = {}): Promise<ImageResult> {
     if (this.closed) return Promise.reject(new BuildError("unavailable", "the builder is shutting down", { retryAfterSeconds: 5 }));
     if (signal?.aborted) return Promise.reject(new BuildError("cancelled", "cancelled"));
     const canonical = canonicalRequest(spec);
     const key = requestKey(canonical);
-    const failed = this.recentFailure(key);
+    const failed = this.failures.get(key);
     if (failed) return Promise.reject(failed);
+    const done = this.unclaimed.get(key);
+    if (done) return Promise.resolve(done);
     let flight = this.flights.get(key);
     if (!flight) {
       if (this.queue.length >= this.maxQueued) {
@@ -86,7 +126,7 @@ export class BuildFlights {
     const f = flight;
     const leave = () => {
       f.listeners.delete(onEvent);
-      if (f.listeners.size === 0) f.abort.abort();
+      if (f.listeners.size === 0 && opts.cancelIfAbandoned) f.abort.abort(new BuildError("cancelled", "cancelled: every caller went away"));
     };
     signal?.addEventListener("abort", leave, { once: true });
     return new Promise<ImageResult>((resolve, reject) => {
@@ -128,9 +168,15 @@ export class BuildFlights {
           await turn;
         }
         this.running++;
+        const deadline = this.deadline(flight);
         try {
           return await this.build(spec, (e) => flight.emit(e), flight.abort.signal);
+        } catch (err) {
+          // Stopped from here (deadline, cancellation, shutdown): that reason, whatever the build threw.
+          const reason: unknown = flight.abort.signal.reason;
+          throw flight.abort.signal.aborted && reason instanceof BuildError ? reason : err;
         } finally {
+          clearTimeout(deadline);
           this.running--;
           this.next();
         }
@@ -140,27 +186,21 @@ export class BuildFlights {
         if (i >= 0) (this.queue.splice(i, 1), this.announceQueue());
       }
     })();
-    flight.result.catch((err: unknown) => this.rememberFailure(key, err)); // also: never an unhandled rejection here
+    // Runs before any caller's handlers: listeners still present are callers still waiting.
+    flight.result.then(
+      (r) => flight.listeners.size === 0 && this.unclaimed.set(key, r),
+      (err: unknown) => err instanceof BuildError && REMEMBERED_FAILURES.has(err.kind) && this.failures.set(key, err),
+    );
     return flight;
   }
 
-  private rememberFailure(key: string, err: unknown): void {
-    if (this.failureTtlMs <= 0 || !(err instanceof BuildError) || !REMEMBERED_FAILURES.has(err.kind)) return;
-    this.failures.delete(key);
-    this.failures.set(key, { error: err, until: this.now() + this.failureTtlMs });
-    // Entries expire in insertion order: drop the expired ones from the front.
-    for (const [k, f] of this.failures) {
-      if (f.until > this.now()) break;
-      this.failures.delete(k);
-    }
-  }
-
-  private recentFailure(key: string): BuildError | undefined {
-    const f = this.failures.get(key);
-    if (!f) return undefined;
-    if (f.until > this.now()) return f.error;
-    this.failures.delete(key);
-    return undefined;
+  /** Aborts the flight past the build deadline; the timer to clear when it settles. */
+  private deadline(flight: Flight): ReturnType<typeof setTimeout> | undefined {
+    const ms = this.buildTimeoutMs;
+    if (!ms) return undefined;
+    const timer = setTimeout(() => flight.abort.abort(new BuildError("timeout", `the build ran past its deadline of ${Math.round(ms / 1000)} s`)), ms);
+    timer.unref?.();
+    return timer;
   }
 
   private next(): void {

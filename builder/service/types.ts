@@ -44,9 +44,17 @@ export interface ImageResult {
 /** Runs one build; emits progress; rejects with a BuildError. */
 export type BuildFn = (spec: ImageSpec, emit: (e: BuildEvent) => void, signal: AbortSignal) => Promise<ImageResult>;
 
+export interface RunOptions {
+  /**
+   * When this caller leaves and no other caller waits, cancel the build too. By default the
+   * build goes on, and its result answers the next call for the same image.
+   */
+  cancelIfAbandoned?: boolean;
+}
+
 /** What the gRPC service needs from the builder. */
 export interface BuilderBackend {
-  build(spec: ImageSpec, onEvent: (e: BuildEvent) => void, signal: AbortSignal): Promise<ImageResult>;
+  build(spec: ImageSpec, onEvent: (e: BuildEvent) => void, signal: AbortSignal, opts?: RunOptions): Promise<ImageResult>;
   checkPackages(names: string[], tag: string, signal: AbortSignal): Promise<{ resolved: string[]; unknown: string[] }>;
   /** False while shutting down (health answers NOT_SERVING). */
   serving(): boolean;

@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,17 +23,19 @@ beforeAll(async () => {
     `{ system ? builtins.currentSystem }:
 let t = import ${TESTPKGS} { inherit system; }; in t // {
   slow = t.lib.mkPkg { pname = "slow"; version = "1"; description = "sleeps"; script = "sleep 600"; };
+  # New for every run (the nonce), so Nix really builds it each time.
+  pause = t.lib.mkPkg { pname = "pause"; version = "1"; description = "sleeps a little"; script = "sleep 4 # ${randomUUID()}"; };
 }`,
   );
   b = await startTestBuilder({ token: TOKEN, env: { NIXPORT_PKGS_PATH: fixture } });
 }, 60_000);
 afterAll(() => b?.stop());
 
-function build(packages: string[], opts: { token?: string; signal?: AbortSignal } = {}) {
+function build(packages: string[], opts: { token?: string; signal?: AbortSignal; cancelIfAbandoned?: boolean } = {}) {
   const client = builderClient(b.address);
   return new Promise<{ events: WireBuildEvent[]; error?: grpc.ServiceError }>((resolve) => {
     const events: WireBuildEvent[] = [];
-    const call = client.build({ packages, tag: "latest" }, authMetadata(opts.token ?? TOKEN));
+    const call = client.build({ packages, tag: "latest", cancelIfAbandoned: opts.cancelIfAbandoned ?? false }, authMetadata(opts.token ?? TOKEN));
     opts.signal?.addEventListener("abort", () => call.cancel());
     call.on("data", (e: WireBuildEvent) => events.push(e));
     call.on("error", (error: grpc.ServiceError) => (client.close(), resolve({ events, error })));
@@ -41,6 +44,15 @@ function build(packages: string[], opts: { token?: string; signal?: AbortSignal 
 }
 
 const count = (cmd: string) => b.nixCalls.filter((c) => c === cmd).length;
+
+/** Waits until a process with exactly these arguments runs (a test package's builder). */
+async function running(args: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").some((l) => l.trim() === args)) {
+    if (Date.now() > deadline) throw new Error(`${args} never started`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 describe("builder service with real Nix", () => {
   it("streams ordered phases, every layer, then the manifest to a grpc-js client", async () => {
@@ -117,15 +129,10 @@ describe("builder service with real Nix", () => {
     expect(b.nixCalls.length).toBe(before);
   });
 
-  it("stops Nix when the only caller cancels", async () => {
+  it("stops Nix when the only caller cancels, asking for that", async () => {
     const ac = new AbortController();
-    const pending = build(["slow"], { signal: ac.signal });
-    // Wait until the slow builder runs.
-    const deadline = Date.now() + 20_000;
-    while (!execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").some((l) => l.trim() === "sleep 600")) {
-      if (Date.now() > deadline) throw new Error("slow build never started");
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const pending = build(["slow"], { signal: ac.signal, cancelIfAbandoned: true });
+    await running("sleep 600");
     ac.abort();
     const { error } = await pending;
     expect(error?.code).toBe(grpc.status.CANCELLED);
@@ -135,6 +142,19 @@ describe("builder service with real Nix", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(b.builder.flights.size).toBe(0);
+  });
+
+  it("goes on building when its only caller leaves; the next call gets that build, with no second Nix run", async () => {
+    const ac = new AbortController();
+    const before = count("nix-build");
+    const pending = build(["pause"], { signal: ac.signal });
+    await running("sleep 4");
+    ac.abort();
+    expect((await pending).error?.code).toBe(grpc.status.CANCELLED);
+    const { events, error } = await build(["pause"]);
+    expect(error).toBeUndefined();
+    expect(events.at(-1)?.event).toBe("done");
+    expect(count("nix-build") - before).toBe(1);
   });
 
   it("builds with the nixport-build CLI, which prints the manifest digest", async () => {

@@ -68,13 +68,13 @@ describe("single-flight builds", () => {
     await again;
   });
 
-  it("cancels a build when its last caller leaves, not before", async () => {
+  it("cancels a build when its last caller leaves asking for that, not before", async () => {
     const { fn, calls } = controlled();
     const flights = new BuildFlights(fn);
     const one = new AbortController();
     const two = new AbortController();
-    const p1 = flights.run(spec(["x"]), () => {}, one.signal);
-    const p2 = flights.run(spec(["x"]), () => {}, two.signal);
+    const p1 = flights.run(spec(["x"]), () => {}, one.signal, { cancelIfAbandoned: true });
+    const p2 = flights.run(spec(["x"]), () => {}, two.signal, { cancelIfAbandoned: true });
     await tick();
     one.abort();
     await expect(p1).rejects.toMatchObject({ kind: "cancelled" });
@@ -82,6 +82,59 @@ describe("single-flight builds", () => {
     two.abort();
     await expect(p2).rejects.toMatchObject({ kind: "cancelled" });
     expect(calls[0]!.signal.aborted).toBe(true);
+  });
+
+  it("goes on building when every caller leaves, and answers the next call with its result", async () => {
+    const { fn, calls } = controlled();
+    const flights = new BuildFlights(fn);
+    const gone = new AbortController();
+    const first = flights.run(spec(["big"]), () => {}, gone.signal);
+    await tick();
+    gone.abort();
+    await expect(first).rejects.toMatchObject({ kind: "cancelled" });
+    expect(calls[0]!.signal.aborted).toBe(false);
+    // A pull that comes back while it runs joins it (one that comes after gets its result: below).
+    const joined = flights.run(spec(["big"]), () => {});
+    await tick();
+    expect(calls).toHaveLength(1);
+    calls[0]!.finish();
+    expect((await joined).packages).toEqual(["big"]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it("keeps the result of a build that finished with nobody waiting, until its TTL passes", async () => {
+    let clock = 0;
+    const { fn, calls } = controlled();
+    const flights = new BuildFlights(fn, { resultTtlMs: 1_000, now: () => clock });
+    const gone = new AbortController();
+    const first = flights.run(spec(["big"]), () => {}, gone.signal);
+    gone.abort();
+    await first.catch(() => {});
+    await tick();
+    calls[0]!.finish();
+    await tick();
+    const kept = await flights.run(spec(["big"]), () => {});
+    expect(calls).toHaveLength(1);
+    clock = 1_000;
+    const again = flights.run(spec(["big"]), () => {});
+    await tick();
+    expect(calls).toHaveLength(2);
+    calls[1]!.finish();
+    expect(await again).not.toBe(kept);
+  });
+
+  it("ends a build past its deadline with a timeout for every caller, waiting or not", async () => {
+    const { fn, calls } = controlled();
+    const flights = new BuildFlights(fn, { buildTimeoutMs: 20 });
+    const gone = new AbortController();
+    const left = flights.run(spec(["slow"]), () => {}, gone.signal);
+    gone.abort();
+    await left.catch(() => {});
+    const waiting = flights.run(spec(["slow"]), () => {});
+    await expect(waiting).rejects.toMatchObject({ kind: "timeout", message: expect.stringMatching(/deadline/) });
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.signal.aborted).toBe(true);
+    expect(flights.size).toBe(0);
   });
 
   it("runs at most maxConcurrent builds and reports queue positions", async () => {
@@ -109,7 +162,7 @@ describe("single-flight builds", () => {
     const flights = new BuildFlights(fn, { maxConcurrent: 1 });
     const a = flights.run(spec(["a"]), () => {});
     const gone = new AbortController();
-    const b = flights.run(spec(["b"]), () => {}, gone.signal);
+    const b = flights.run(spec(["b"]), () => {}, gone.signal, { cancelIfAbandoned: true });
     const c = flights.run(spec(["c"]), () => {});
     gone.abort();
     await expect(b).rejects.toMatchObject({ kind: "cancelled" });
