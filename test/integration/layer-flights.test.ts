@@ -61,9 +61,12 @@ describe("layer writes across builds", () => {
   it("writes a joined layer itself when the build writing it fails", async () => {
     let joined!: () => void;
     const someoneJoined = new Promise<void>((r) => (joined = r));
+    let firstWritten!: () => void;
+    const holding = new Promise<void>((r) => (firstWritten = r));
     let uploads = 0;
     const beforeUpload = async () => {
       if (uploads++ > 0) return;
+      firstWritten();
       await someoneJoined;
       throw Object.assign(new Error("injected upload failure"), { code: "EIO" });
     };
@@ -73,6 +76,7 @@ describe("layer writes across builds", () => {
       b.builder.backend.build(spec(formats), (e) => e.type === "layer" && events.push(e), new AbortController().signal);
     const first = build("docker", []);
     first.catch(() => {});
+    await holding;
     const events: LayerEvent[] = [];
     const second = await build("oci", events);
     await expect(first).rejects.toThrow(/injected upload failure/);
