@@ -54,6 +54,10 @@ export const DEFAULT_CONFIG: EdgeConfig = {
   source: "nixpkgs",
   staleSeconds: 86_400,
   retryAfterSeconds: 10,
+  // Under the kubelet's 2-minute runtime request timeout and the ~100 s proxies such as
+  // Cloudflare's give an origin; docker, podman and containerd set no limit of their own
+  // (README, "Pulls of images still building").
+  pullWaitSeconds: 60,
 };
 
 export interface EdgeApp {
@@ -73,9 +77,9 @@ export function createEdge(deps: EdgeDeps): EdgeApp {
     recent,
     now: deps.now ?? Date.now,
     retryAfterSeconds: config.retryAfterSeconds,
+    pullWaitSeconds: config.pullWaitSeconds,
     onCacheError: (err) => log("tag cache failed", err),
   };
-  if (config.buildTimeoutSeconds !== undefined) resolverOptions.buildTimeoutSeconds = config.buildTimeoutSeconds;
   const resolver = new TagResolver(resolverOptions);
   const rc: RouteContext = { blobs: rememberingPresence(deps.blobs), resolver, recent, config, manifests: new ManifestMemory() };
 

@@ -24,7 +24,8 @@ export interface ResolverOptions {
   recent: RecentBuilds;
   now: () => number;
   retryAfterSeconds: number;
-  buildTimeoutSeconds?: number;
+  /** How long one pull waits for a build (EdgeConfig.pullWaitSeconds). */
+  pullWaitSeconds: number;
   /** Called with failures of the cache itself, which never fail a pull. */
   onCacheError?: (err: unknown) => void;
 }
@@ -62,6 +63,11 @@ export function toRegistryError(err: unknown, retryAfterSeconds: number): Regist
     case "internal":
       return errors.internal(err.message);
   }
+}
+
+/** The answer to a pull whose build outlasted its wait. */
+function stillBuilding(waitedSeconds: number, retryAfterSeconds: number): RegistryError {
+  return errors.unavailable(`the image is still being built (waited ${waitedSeconds} s); pull again to get it`, retryAfterSeconds);
 }
 
 /** The cache entry for a build: Docker schema 2 first when present, the other format as alternate. */
@@ -110,11 +116,13 @@ export class TagResolver {
   }
 
   private async build(req: ImageRequest, key: string): Promise<Resolved> {
-    const signal = this.o.buildTimeoutSeconds ? AbortSignal.timeout(this.o.buildTimeoutSeconds * 1000) : undefined;
+    // Leaving ends only this wait: the builder goes on, and the next pull joins the build.
+    const signal = AbortSignal.timeout(this.o.pullWaitSeconds * 1000);
     let result: BuildResult;
     try {
-      result = await this.o.builder.build(req, signal ? { signal } : undefined);
+      result = await this.o.builder.build(req, { signal });
     } catch (err) {
+      if (signal.aborted) throw stillBuilding(this.o.pullWaitSeconds, this.o.retryAfterSeconds);
       const e = toRegistryError(err, this.o.retryAfterSeconds);
       this.o.recent.record({ image: key, at: this.o.now(), error: `${e.code}: ${e.message}` });
       throw err;

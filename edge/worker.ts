@@ -6,6 +6,7 @@
  *   TAGS             KV namespace, tag → manifest cache (behind the Cache API)
  *   BUILDER_URLS     builder base URLs, comma or space separated
  *   BUILDER_TOKEN    secret sent to the builders
+ *   PULL_WAIT_SECONDS how long a pull waits for its build before a 503 with Retry-After
  *   PULL_CREDENTIALS, PULL_TOKEN_SECRET  optional pull authentication (secrets)
  *   PUBLIC_BLOB_URL  public / custom-domain bucket URL to redirect blob GETs to
  *   S3_ENDPOINT S3_BUCKET S3_REGION S3_ACCESS_KEY_ID S3_SECRET_ACCESS_KEY (secret) S3_PATH_STYLE
@@ -41,7 +42,8 @@ export interface WorkerEnv {
   /** Optional pull authentication: `user:password,…` (a secret) and the token signing key (a secret). */
   PULL_CREDENTIALS?: string;
   PULL_TOKEN_SECRET?: string;
-  BUILD_TIMEOUT_SECONDS?: string;
+  /** How long a pull waits for its build before a 503 with Retry-After (default 60). */
+  PULL_WAIT_SECONDS?: string;
 }
 
 function s3Config(env: WorkerEnv): S3Config | null {
@@ -89,7 +91,7 @@ export function depsFromEnv(env: WorkerEnv, makeBuilder: BuilderFactory): EdgeDe
   const staleSeconds = Number(env.TAG_STALE_SECONDS) || 86_400;
   const config: EdgeDeps["config"] = { staleSeconds };
   if (env.SOURCE) config.source = env.SOURCE;
-  if (Number(env.BUILD_TIMEOUT_SECONDS) > 0) config.buildTimeoutSeconds = Number(env.BUILD_TIMEOUT_SECONDS);
+  if (Number(env.PULL_WAIT_SECONDS) > 0) config.pullWaitSeconds = Number(env.PULL_WAIT_SECONDS);
   const deps: EdgeDeps = {
     blobs: blobReaderFromEnv(env),
     builder: builderFromEnv(env, makeBuilder),

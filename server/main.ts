@@ -50,7 +50,7 @@ try {
     builder: connectBuilder({ baseUrl: `http://127.0.0.1:${grpc.port}`, token }),
     ...(s3 ? { s3 } : { root: config.dataDir }),
     ...(env.NIXPORT_PUBLIC_BLOB_URL ? { publicBlobURL: env.NIXPORT_PUBLIC_BLOB_URL } : {}),
-    config: { source: builder.source.description },
+    config: { source: builder.source.description, ...(Number(env.NIXPORT_PULL_WAIT_SECONDS) > 0 ? { pullWaitSeconds: Number(env.NIXPORT_PULL_WAIT_SECONDS) } : {}) },
     accessLog: accessLogLines("nixport"),
     ...pullAuthFromEnv(env),
   });

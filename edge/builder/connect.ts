@@ -24,8 +24,8 @@ const KIND_OF: Partial<Record<Code, BuildErrorKind>> = {
   [Code.NotFound]: "not_found",
   [Code.FailedPrecondition]: "failed",
   [Code.DeadlineExceeded]: "timeout",
-  // The edge cancels a call only when its own build timeout fires (buildTimeoutSeconds): the
-  // builder is slow, not down, and keeps building, so the answer is "still running".
+  // The edge cancels a call only when its pull wait ends (pullWaitSeconds): the builder is
+  // slow, not down, and keeps building, so the answer is "still running".
   [Code.Canceled]: "timeout",
   [Code.Unavailable]: "unavailable",
   [Code.ResourceExhausted]: "unavailable",

@@ -14,8 +14,11 @@ export interface EdgeConfig {
   staleSeconds: number;
   /** Retry-After for builder outages when the builder gives none. */
   retryAfterSeconds: number;
-  /** Abort a build call after this long (the builder keeps building; the client retries). */
-  buildTimeoutSeconds?: number;
+  /**
+   * How long a pull waits for its build before it is answered 503 with Retry-After; the
+   * builder keeps building, and the client's next pull joins the build or gets its result.
+   */
+  pullWaitSeconds: number;
 }
 
 export interface RouteContext {

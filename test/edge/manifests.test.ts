@@ -154,12 +154,15 @@ describe("builder outages", () => {
     expect((await edge.fetch("/v2/git/manifests/latest")).status).toBe(503);
   });
 
-  it("a build call that outlives the timeout is a 503, not a hang", async () => {
-    const edge = makeEdge({ builder: { delayMs: 2_000 }, config: { buildTimeoutSeconds: 0.05 } });
-    const started = Date.now();
+  it("a build that outlasts the pull wait is a 503 with Retry-After, and the builder's call is let go", async () => {
+    const edge = makeEdge({ builder: { delayMs: 3_600_000 }, config: { pullWaitSeconds: 0.05, retryAfterSeconds: 7 } });
     const res = await edge.fetch("/v2/git/manifests/latest");
     expect(res.status).toBe(503);
-    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(res.headers.get("retry-after")).toBe("7");
+    const e = await ociError(res);
+    expect(e.code).toBe("UNAVAILABLE");
+    expect(e.message).toMatch(/still being built/);
+    expect(edge.resolver.building).toBe(0);
   });
 
   it("maps every builder error kind to a registry error", async () => {
