@@ -1,18 +1,37 @@
 #!/usr/bin/env bash
-# Configures a Debian host's single-user Nix (nix-bin) for nixport: no binary cache
-# (an unreachable one costs seconds per build), nix-command, and no build-users group
-# when Debian was installed without the nixbld group. Idempotent; run as root.
+# Sets up a Debian or Ubuntu host's single-user Nix for nixport: installs Debian's nix-bin
+# (and busybox-static, which nix/testpkgs builds with) when Nix is missing, then configures
+# it: no binary cache (an unreachable one costs seconds per build), nix-command, and no
+# build-users group when Debian was installed without the nixbld group.
+# Idempotent: writes only what differs. Run as root.
+#   --check   change nothing; print what is missing and exit 1 if anything is.
 set -euo pipefail
-conf=/etc/nix/nix.conf
-mkdir -p /etc/nix
+check=false
+[ "${1:-}" = "--check" ] && check=true
+conf=${NIX_CONF_DIR:-/etc/nix}/nix.conf # Nix reads the same variable
+todo=()
+
+if ! command -v nix-build >/dev/null || [ ! -x /bin/busybox ]; then
+  todo+=("install nix-bin busybox-static")
+  if ! $check; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends nix-bin busybox-static >/dev/null
+  fi
+fi
+
 want=(
   "substituters ="
   "experimental-features = nix-command"
   "sandbox = true"
 )
 if ! getent group nixbld >/dev/null; then want+=("build-users-group ="); fi
-touch "$conf"
 for line in "${want[@]}"; do
+  grep -qxF "$line" "$conf" 2>/dev/null && continue
+  todo+=("set '$line' in nix.conf")
+  $check && continue
+  mkdir -p "$(dirname "$conf")"
+  touch "$conf"
   key=${line%% =*}
   if grep -qE "^[[:space:]]*${key}[[:space:]]*=" "$conf"; then
     sed -i -E "s|^[[:space:]]*${key}[[:space:]]*=.*|${line}|" "$conf"
@@ -20,4 +39,15 @@ for line in "${want[@]}"; do
     echo "$line" >>"$conf"
   fi
 done
-mkdir -p /nix/var/nix/gcroots/nixport
+
+roots=/nix/var/nix/gcroots/nixport
+if [ ! -d "$roots" ]; then
+  todo+=("mkdir $roots")
+  $check || mkdir -p "$roots"
+fi
+
+if $check && [ ${#todo[@]} -gt 0 ]; then
+  msg=$(printf '%s; ' "${todo[@]}")
+  echo "nix/setup-host.sh would: ${msg%; }"
+  exit 1
+fi

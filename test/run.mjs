@@ -1,15 +1,28 @@
 #!/usr/bin/env node
-// `npm test`: typecheck, lint, then every vitest project. Prints one closing line
-// `N passed, N failed` computed from the runners' JSON results (CI reads that line).
+// `npm test`: set the host up (setup/tests.mjs: npm dependencies, system packages, Nix),
+// then typecheck, lint and every vitest project. Prints one closing line `N passed, N failed`
+// computed from the runners' JSON results (CI reads that line).
+//   NIXPORT_TEST_ONLY=node|edge  one vitest config only, no typecheck or lint; further
+//   arguments go to vitest, e.g. `NIXPORT_TEST_ONLY=node npm test -- test/unit/prng.test.ts`.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SetupError } from "../setup/host.mjs";
+import { setUpForTests } from "../setup/tests.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const outDir = join(root, ".tmp", "test-results");
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
+
+try {
+  setUpForTests((line) => console.log(`npm test: ${line}`));
+} catch (e) {
+  if (!(e instanceof SetupError)) throw e;
+  console.log(`npm test: ${e.message}`);
+  finish(0, 1);
+}
 
 // Every temp folder the tests make (stores, registries, podman and docker state, GC roots)
 // goes under one scratch folder that is removed at the end, so runs leave nothing in /tmp.
@@ -84,7 +97,12 @@ function removeScratch(dir) {
   }
 }
 
-const summary = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`;
-writeFileSync(join(outDir, "summary.txt"), summary + "\n");
-console.log(`\n${summary}`);
-process.exit(failed === 0 ? 0 : 1);
+finish(passed, failed, skipped);
+
+/** Prints the closing line (and keeps it for .ci/run), then exits. */
+function finish(passed, failed, skipped = 0) {
+  const summary = `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`;
+  writeFileSync(join(outDir, "summary.txt"), summary + "\n");
+  console.log(`\n${summary}`);
+  process.exit(failed === 0 ? 0 : 1);
+}

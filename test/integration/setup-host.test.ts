@@ -1,0 +1,90 @@
+import { execFile } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+// The host checks of `npm start` and `npm test` (setup/host.mjs, nix/setup-host.sh) against
+// the real Nix and dpkg, with a nix.conf of the test's own (NIX_CONF_DIR, which Nix reads too).
+const ROOT = new URL("../..", import.meta.url).pathname;
+const SETUP_HOST = join(ROOT, "nix/setup-host.sh");
+const asRoot = process.getuid?.() === 0;
+
+const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  new Promise<{ code: number; out: string }>((resolve) =>
+    execFile(cmd, args, { env: { ...process.env, ...env } }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, out: stdout + stderr })),
+  );
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+/** A NIX_CONF_DIR holding `conf`, readable by any user. */
+function confDir(conf?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "nixport-nixconf-"));
+  dirs.push(dir);
+  chmodSync(dir, 0o755);
+  if (conf !== undefined) writeFileSync(join(dir, "nix.conf"), conf);
+  return dir;
+}
+
+/** Calls one function of setup/host.mjs in a fresh Node, as root or as nobody; prints what it says or throws. */
+function hostCheck(fn: string, arg: string, env: NodeJS.ProcessEnv, user: "root" | "nobody" = "root") {
+  const code = `import(${JSON.stringify(join(ROOT, "setup/host.mjs"))}).then((m) => m.${fn}(${arg}${arg ? ", " : ""}console.log)).then(() => console.log("ok"), (e) => console.log(e.constructor.name + ": " + e.message))`;
+  const node = [process.execPath, "--input-type=module", "-e", code];
+  return user === "root" ? run(node[0]!, node.slice(1), env) : run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", ...node], { HOME: "/nonexistent", ...env });
+}
+
+describe("nix/setup-host.sh", () => {
+  it("says what it would change, changes it, and a second time changes nothing", async () => {
+    const dir = confDir("substituters = https://cache.nixos.org/\nmax-jobs = 4\n");
+    const conf = join(dir, "nix.conf");
+    const before = await run(SETUP_HOST, ["--check"], { NIX_CONF_DIR: dir });
+    expect(before.code).toBe(1);
+    expect(before.out).toContain("set 'substituters =' in nix.conf");
+    expect(before.out).toContain("set 'experimental-features = nix-command' in nix.conf");
+    expect(readFileSync(conf, "utf8")).toBe("substituters = https://cache.nixos.org/\nmax-jobs = 4\n");
+
+    expect((await run(SETUP_HOST, [], { NIX_CONF_DIR: dir })).code).toBe(0);
+    const written = readFileSync(conf, "utf8");
+    expect(written).toMatch(/^substituters =$/m);
+    expect(written).toMatch(/^max-jobs = 4$/m);
+    expect(written).toMatch(/^experimental-features = nix-command$/m);
+    expect(await run(SETUP_HOST, ["--check"], { NIX_CONF_DIR: dir })).toEqual({ code: 0, out: "" });
+
+    const mtime = statSync(conf).mtimeMs;
+    expect((await run(SETUP_HOST, [], { NIX_CONF_DIR: dir })).code).toBe(0);
+    expect(readFileSync(conf, "utf8")).toBe(written);
+    expect(statSync(conf).mtimeMs).toBe(mtime);
+  });
+});
+
+describe.skipIf(!asRoot)("the set-up step's host checks", () => {
+  it("npm test, not as root, names nix/setup-host.sh when Nix is not configured for the tests", async () => {
+    const r = await hostCheck("ensureNixConfigured", "", { NIX_CONF_DIR: confDir() }, "nobody");
+    expect(r.out).toMatch(/^SetupError: Nix is not set up for the tests \(nix\/setup-host.sh would: .*set 'substituters ='.*\): run `sudo nix\/setup-host.sh`$/m);
+  });
+
+  it("npm test as root is silent when Nix is configured (nothing rewritten)", async () => {
+    const dir = confDir();
+    await run(SETUP_HOST, [], { NIX_CONF_DIR: dir });
+    const mtime = statSync(join(dir, "nix.conf")).mtimeMs;
+    expect((await hostCheck("ensureNixConfigured", "", { NIX_CONF_DIR: dir })).out).toBe("ok\n");
+    expect(statSync(join(dir, "nix.conf")).mtimeMs).toBe(mtime);
+  });
+
+  it("npm start leaves a Nix that is there but cannot build to its owner, saying what to run", async () => {
+    const r = await hostCheck("ensureNixUsable", "", { NIX_CONF_DIR: confDir("build-users-group = nixport-no-such-group\n") });
+    expect(r.out).toBe("SetupError: Nix's build-users-group 'nixport-no-such-group' does not exist: run `sudo nix/setup-host.sh` (installs and configures Debian's nix-bin)\n");
+  });
+
+  it("npm start accepts a Nix that can build, whatever its binary caches", async () => {
+    const r = await hostCheck("ensureNixUsable", "", { NIX_CONF_DIR: confDir("substituters = https://cache.nixos.org/\nbuild-users-group =\n") });
+    expect(r.out).toBe("ok\n");
+  });
+
+  it("system packages: one line naming only the missing ones when not root; nothing to do when all are there", async () => {
+    const missing = await hostCheck("ensureAptPackages", JSON.stringify(["git", "nixport-no-such-package"]), {}, "nobody");
+    expect(missing.out).toBe("SetupError: missing system packages: run `sudo apt-get install --no-install-recommends nixport-no-such-package`\n");
+    expect((await hostCheck("ensureAptPackages", JSON.stringify(["git", "nix-bin"]), {})).out).toBe("ok\n");
+  });
+});
