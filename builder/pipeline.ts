@@ -17,6 +17,7 @@ import {
   planForestFromStore,
   probeImage,
   writeLayers,
+  withBaseSystem,
   writeTarLayer,
   type ManifestBlob,
   type ManifestFormat,
@@ -31,7 +32,7 @@ import type { BlobStore } from "./store/types.ts";
 import type { BuildEvent, BuildFn, BuiltManifest, ImageResult, ImageSpec, LayerCompression } from "./service/types.ts";
 
 /** Bumped when anything that shapes an image's bytes changes, so old image records are not reused. */
-export const IMAGE_FORMAT_VERSION = "nixport-image-v1";
+export const IMAGE_FORMAT_VERSION = "nixport-image-v2";
 
 export interface PipelineDeps {
   nix: Nix;
@@ -97,7 +98,7 @@ async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEv
 
     phase({ type: "phase", phase: "planning", message: `${graph.paths.length} store paths` });
     const plan = planLayers(graph, { budget: deps.layerBudget, popularity: deps.popularity });
-    const forest = await planForestFromStore(realised.outputs);
+    const forest = withBaseSystem(await planForestFromStore(realised.outputs));
     const facts = await probeImage(forest);
 
     const count = plan.layers.length + 1;
@@ -115,11 +116,13 @@ async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEv
     const config = buildImageConfig({
       architecture: spec.arch,
       diffIds: all.map((l) => l.diffId),
-      layerComments: [...plan.layers.map((l) => `store paths: ${l.paths.length}`), "symlink forest"],
+      layerComments: [...plan.layers.map((l) => `store paths: ${l.paths.length}`), "symlink forest and base system"],
       packages,
       source: deps.source.description,
       revision: source.revision,
       ...facts,
+      user: spec.user ?? "root",
+      settings: spec.settings ?? {},
     });
     const formats: ManifestFormat[] = spec.formats === "both" ? ["docker", "oci"] : [spec.formats];
     if (spec.compression === "zstd" && formats.includes("docker")) throw new BuildError("invalid_argument", "zstd layers need the OCI manifest format");

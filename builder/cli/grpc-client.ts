@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import type { RawSettings } from "../image/settings.ts";
 
 const PROTO_ROOT = fileURLToPath(new URL("../../proto/", import.meta.url));
 
@@ -17,6 +18,9 @@ export interface WireBuildEvent {
     packages: string[];
   };
 }
+
+/** ImageSettings as proto-loader encodes it: the shape the builder checks (camelCase, the map as an object). */
+export type WireSettings = RawSettings;
 
 export interface WireErrorDetail {
   unknownPackages: string[];
@@ -48,7 +52,7 @@ export function builderClient(address: string): BuilderGrpcClient {
 
 export interface BuilderGrpcClient extends grpc.Client {
   build(
-    req: { packages: string[]; tag?: string; architecture?: string; manifestFormat?: string; compression?: string; cancelIfAbandoned?: boolean },
+    req: { packages: string[]; tag?: string; architecture?: string; manifestFormat?: string; compression?: string; cancelIfAbandoned?: boolean; settings?: WireSettings },
     md: grpc.Metadata,
   ): grpc.ClientReadableStream<WireBuildEvent>;
   checkPackages(

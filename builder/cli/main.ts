@@ -3,15 +3,41 @@ import type * as grpc from "@grpc/grpc-js";
 import { authMetadata, builderClient, errorDetail, type WireBuildEvent } from "./grpc-client.ts";
 import { Progress } from "./progress.ts";
 
-const USAGE = `usage: nixport-build --builder HOST:PORT [--token T] [--tag REF] [--oci] [--zstd] [--arch amd64|arm64] PACKAGE...
+const USAGE = `usage: nixport-build --builder HOST:PORT [--token T] [--tag REF] [--oci] [--zstd] [--arch amd64|arm64]
+                     [IMAGE SETTINGS] PACKAGE...
 
 Builds an image from Nix packages on a nixport builder, showing progress, and prints the
-manifest digest. The token may also come from NIXPORT_BUILDER_TOKEN.`;
+manifest digest. The token may also come from NIXPORT_BUILDER_TOKEN.
+
+Image settings (repeat a flag once per item, in order; an item starting with - as --cmd=-c):
+  --entrypoint ARG   the command the image runs (repeat for its arguments)
+  --cmd ARG          its arguments, or the command without an entrypoint (repeat)
+  --env NAME=VALUE   an environment variable (repeat)
+  --workdir DIR      the working directory (absolute)
+  --user USER        user, uid, user:group or uid:gid
+  --label KEY=VALUE  a label (repeat)
+  --expose PORT      PORT, PORT/tcp, PORT/udp or PORT/sctp (repeat)`;
 
 interface Out {
   write(s: string): boolean;
   isTTY?: boolean;
   columns?: number;
+}
+
+const SETTINGS_OPTIONS = {
+  entrypoint: { type: "string", multiple: true },
+  cmd: { type: "string", multiple: true },
+  env: { type: "string", multiple: true },
+  workdir: { type: "string" },
+  user: { type: "string" },
+  label: { type: "string", multiple: true },
+  expose: { type: "string", multiple: true },
+} as const;
+
+/** The flags as the proto's ImageSettings; the builder checks them (and names a bad one). */
+function settingsFromFlags(o: { entrypoint?: string[]; cmd?: string[]; env?: string[]; workdir?: string; user?: string; label?: string[]; expose?: string[] }) {
+  const labels = Object.fromEntries((o.label ?? []).map((l) => (l.includes("=") ? [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] : [l, ""])));
+  return { entrypoint: o.entrypoint ?? [], cmd: o.cmd ?? [], env: o.env ?? [], workingDir: o.workdir ?? "", user: o.user ?? "", labels, exposedPorts: o.expose ?? [] };
 }
 
 /** Runs the CLI; returns the exit code. */
@@ -29,6 +55,7 @@ export async function main(argv: string[], stdout: Out, stderr: Out, env: NodeJS
         zstd: { type: "boolean", default: false },
         arch: { type: "string", default: "amd64" },
         json: { type: "boolean", default: false },
+        ...SETTINGS_OPTIONS,
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -60,6 +87,7 @@ export async function main(argv: string[], stdout: Out, stderr: Out, env: NodeJS
           compression: o.zstd ? "COMPRESSION_ZSTD" : "COMPRESSION_GZIP",
           // Ctrl-C at a terminal means stop, unless someone else wants the same image.
           cancelIfAbandoned: true,
+          settings: settingsFromFlags(o),
         },
         authMetadata(token),
       );

@@ -12,6 +12,7 @@ import {
 } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
 import { Health, HealthCheckResponse_ServingStatus, HealthCheckResponseSchema } from "../../proto/gen/grpc/health/v1/health_pb.ts";
 import { BuildError } from "../errors.ts";
+import { checkSettings } from "../image/settings.ts";
 import type { BuilderBackend, BuildEvent, BuildPhase, ImageResult, ImageSpec } from "../service/types.ts";
 import { toConnectError } from "./errors.ts";
 
@@ -41,6 +42,7 @@ export function specFromRequest(req: BuildRequest): ImageSpec {
     tag: req.tag || "latest",
     formats,
     compression,
+    settings: checkSettings(req.settings),
   };
 }
 

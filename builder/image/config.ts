@@ -3,8 +3,10 @@
  * the same image always has the same config digest. Pure. The same bytes serve Docker and
  * OCI manifests; only the media type the manifest names differs.
  */
-import { canonicalJsonBytes } from "./canonical-json.ts";
+import { canonicalJsonBytes } from "../../common/canonical-json.ts";
+import { userConfig, type ImageUser } from "./base-system.ts";
 import { sha256Digest } from "./digest.ts";
+import { envName, type ImageSettings } from "./settings.ts";
 
 /** Every timestamp in an image: fixed, so nothing varies with the build's wall clock. */
 export const CREATED = "1970-01-01T00:00:01Z";
@@ -29,6 +31,10 @@ export interface ImageConfigInput {
   shell?: string;
   /** Whether the image holds /etc/ssl/certs/ca-bundle.crt. */
   caBundle?: boolean;
+  /** Who the image runs as; default root. */
+  user?: ImageUser;
+  /** The caller's settings (checked, canonical), laid over the defaults. */
+  settings?: ImageSettings;
 }
 
 /** A small blob, ready to store. */
@@ -42,8 +48,8 @@ export function imageConfigJson(input: ImageConfigInput): Record<string, unknown
   if (input.layerComments && input.layerComments.length !== input.diffIds.length) {
     throw new Error(`${input.layerComments.length} layer comments for ${input.diffIds.length} layers`);
   }
-  const env = [`PATH=${PATH}`, ...(input.caBundle ? [`SSL_CERT_FILE=${CA_BUNDLE}`] : [])];
   const labels: Record<string, string> = {
+    ...input.settings?.labels,
     "nixport.packages": [...new Set(input.packages)].sort().join(","),
   };
   if (input.source !== undefined) labels["org.opencontainers.image.source"] = input.source;
@@ -53,7 +59,7 @@ export function imageConfigJson(input: ImageConfigInput): Record<string, unknown
     ...(input.architecture === "arm64" ? { variant: "v8" } : {}),
     os: "linux",
     created: CREATED,
-    config: { Env: env, Labels: labels, ...(input.shell ? { Cmd: [input.shell] } : {}) },
+    config: { ...runConfig(input), Labels: labels },
     rootfs: { type: "layers", diff_ids: [...input.diffIds] },
     history: input.diffIds.map((_, i) => ({
       created: CREATED,
@@ -67,4 +73,26 @@ export function imageConfigJson(input: ImageConfigInput): Record<string, unknown
 export function buildImageConfig(input: ImageConfigInput): ConfigBlob {
   const bytes = canonicalJsonBytes(imageConfigJson(input));
   return { bytes, digest: sha256Digest(bytes), size: bytes.length };
+}
+
+/** Env, Cmd, Entrypoint, User, WorkingDir, ExposedPorts: nixport's defaults, then the caller's settings. */
+function runConfig(input: ImageConfigInput): Record<string, unknown> {
+  const s = input.settings ?? {};
+  const who = userConfig(input.user ?? "root");
+  // OpenSSL reads SSL_CERT_FILE; Nix, and the programs nixpkgs patches, NIX_SSL_CERT_FILE.
+  const certs = input.caBundle ? [`NIX_SSL_CERT_FILE=${CA_BUNDLE}`, `SSL_CERT_FILE=${CA_BUNDLE}`] : [];
+  const defaults = [`HOME=${who.home}`, `PATH=${PATH}`, ...certs];
+  const own = new Set((s.env ?? []).map(envName));
+  const env = [...defaults.filter((e) => !own.has(envName(e))), ...(s.env ?? [])];
+  // A shell as default command only without an entrypoint: it would become the entrypoint's argument.
+  const cmd = s.cmd ?? (input.shell && !s.entrypoint ? [input.shell] : undefined);
+  const user = s.user ?? who.user;
+  return {
+    Env: env,
+    ...(s.entrypoint ? { Entrypoint: s.entrypoint } : {}),
+    ...(cmd ? { Cmd: cmd } : {}),
+    ...(user ? { User: user } : {}),
+    ...(s.workingDir ? { WorkingDir: s.workingDir } : {}),
+    ...(s.exposedPorts ? { ExposedPorts: Object.fromEntries(s.exposedPorts.map((p) => [p, {}])) } : {}),
+  };
 }

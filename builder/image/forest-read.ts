@@ -63,11 +63,11 @@ export async function planForestFromStore(outputs: readonly string[], storeRoot 
 /** The forest as tar entries, in tar order (symlinks 0777, as Linux reports them). */
 export function forestTarEntries(entries: readonly ForestEntry[]): TarEntry[] {
   return sortEntries(
-    entries.map((e): TarEntry =>
-      e.type === "directory"
-        ? { type: "directory", name: e.path + "/", mode: e.mode }
-        : { type: "symlink", name: e.path, mode: 0o777, target: e.target },
-    ),
+    entries.map((e): TarEntry => {
+      if (e.type === "directory") return { type: "directory", name: e.path + "/", mode: e.mode, ...(e.owner ? { owner: e.owner } : {}) };
+      if (e.type === "file") return { type: "file", name: e.path, mode: e.mode, size: e.content.length, source: e.content };
+      return { type: "symlink", name: e.path, mode: 0o777, target: e.target };
+    }),
   );
 }
 

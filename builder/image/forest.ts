@@ -26,8 +26,11 @@ export interface PackageListing {
 
 /** A forest entry; `path` is relative to the image root, without a trailing slash. */
 export type ForestEntry =
-  | { type: "directory"; path: string; mode: number }
-  | { type: "symlink"; path: string; target: string };
+  /** `owner`: uid and gid, when not root (a home directory). */
+  | { type: "directory"; path: string; mode: number; owner?: number }
+  | { type: "symlink"; path: string; target: string }
+  /** A small file made up by nixport (see base-system.ts). */
+  | { type: "file"; path: string; mode: number; content: Uint8Array };
 
 /** A directory the planner needs listed before it can finish. */
 export interface ListingRequest {

@@ -3,8 +3,9 @@
  * hashes the tar (diffId), compresses it, hashes and counts the compressed bytes (digest,
  * size) and writes them to a temp file in `outDir`, renamed to `<hex>.<writer>.tar.gz|zst`
  * only when whole: the writer's own name, so two writers of the same layer never share a
- * file (one's cleanup would remove the other's before its upload). Memory stays bounded: files are streamed in 1 MiB reads and every stage applies
- * backpressure. Headers are fixed (mtime 1, uid/gid 0, no user or group names), so the same
+ * file (one's cleanup would remove the other's before its upload). Memory stays bounded:
+ * files are streamed in 1 MiB reads and every stage applies backpressure. Headers are fixed
+ * (mtime 1, uid/gid 0 unless an entry names its owner, no user or group names), so the same
  * entries always give the same bytes.
  */
 import { randomUUID } from "node:crypto";
@@ -178,8 +179,8 @@ async function fillPack(pack: Pack, entries: Iterable<TarEntry> | AsyncIterable<
       mode: entry.mode,
       size: entry.type === "file" ? entry.size : 0,
       mtime: MTIME,
-      uid: 0,
-      gid: 0,
+      uid: (entry.type === "directory" && entry.owner) || 0,
+      gid: (entry.type === "directory" && entry.owner) || 0,
       uname: "",
       gname: "",
       ...(entry.type === "symlink" ? { linkname: entry.target } : {}),
@@ -191,7 +192,11 @@ async function fillPack(pack: Pack, entries: Iterable<TarEntry> | AsyncIterable<
       });
     });
     done.catch(() => {}); // awaited below; a failed copy must not leave it unhandled
-    if (entry.type === "file") await copyFile(entry.source, entry.size, await sink);
+    if (entry.type === "file") {
+      const source = entry.source;
+      if (typeof source === "string") await copyFile(source, entry.size, await sink);
+      else (await sink).end(Buffer.from(source.buffer, source.byteOffset, source.byteLength));
+    }
     await done;
   }
   pack.finalize();

@@ -2,7 +2,7 @@
  * Image manifests, Docker schema 2 and OCI, as canonical JSON. Pure. zstd layers exist only
  * in OCI manifests: asking for a Docker manifest over them is refused.
  */
-import { canonicalJsonBytes } from "./canonical-json.ts";
+import { canonicalJsonBytes } from "../../common/canonical-json.ts";
 import { sha256Digest } from "./digest.ts";
 import { compressionOf, layerMediaType, MEDIA_TYPES, type ManifestFormat } from "./media-types.ts";
 

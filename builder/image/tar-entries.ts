@@ -9,10 +9,11 @@ import { lstat, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 
 export type TarEntry =
-  | { type: "directory"; name: string; mode: number }
+  /** `owner`: uid and gid when not 0 (only made-up entries have one; store paths are root's). */
+  | { type: "directory"; name: string; mode: number; owner?: number }
   | { type: "symlink"; name: string; mode: number; target: string }
-  /** `source` is the file on disk whose bytes become the entry's content. */
-  | { type: "file"; name: string; mode: number; size: number; source: string };
+  /** `source` is the file on disk whose bytes become the entry's content, or the bytes themselves. */
+  | { type: "file"; name: string; mode: number; size: number; source: string | Uint8Array };
 
 export const STORE_DIR = "/nix/store";
 

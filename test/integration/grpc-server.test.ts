@@ -89,6 +89,14 @@ describe("builder gRPC server", () => {
     await expect((async () => { for await (const _ of stream); })()).rejects.toMatchObject({ code: Code.InvalidArgument });
   });
 
+  it("refuses bad image settings as INVALID_ARGUMENT naming the field, before the build starts", async () => {
+    const before = calls.length;
+    const client = createClient(BuilderService, createConnectTransport({ baseUrl: `http://${address}`, httpVersion: "1.1" }));
+    const stream = client.build({ packages: ["hello"], settings: { user: "no body" } }, { headers: { authorization: `Bearer ${TOKEN}` } });
+    await expect((async () => { for await (const _ of stream); })()).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringMatching(/^settings\.user: /) });
+    expect(calls.length).toBe(before);
+  });
+
   for (const [name, transport] of [
     ["Connect", () => createConnectTransport({ baseUrl: `http://${address}`, httpVersion: "1.1" })],
     ["gRPC-web", () => createGrpcWebTransport({ baseUrl: `http://${address}`, httpVersion: "1.1" })],

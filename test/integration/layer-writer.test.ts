@@ -10,6 +10,7 @@ import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImageConfig } from "../../builder/image/config.ts";
 import { buildManifest } from "../../builder/image/manifest.ts";
+import { baseSystemEntries, withBaseSystem } from "../../builder/image/base-system.ts";
 import { forestTarEntries, planForestFromStore, probeImage } from "../../builder/image/forest-read.ts";
 import { writeLayer, writeLayers, writeTarLayer, type WrittenLayer } from "../../builder/image/layer-writer.ts";
 import { storePathEntries, type TarEntry } from "../../builder/image/tar-entries.ts";
@@ -254,6 +255,16 @@ describe("symlink-forest layer", () => {
       ["share/empty", "symlink", "777", "/nix/store/aaa-lib-2.0/share/empty"],
       ["tmp/", "directory", "1777", null],
     ]);
+  });
+  it("writes the base system's files with their bytes, and nonroot's home owned by nonroot", async () => {
+    const layer = await writeTarLayer(forestTarEntries(withBaseSystem([])), { outDir: join(root, "base") });
+    const listed = await readTar(gunzipCli(layer.file));
+    const passwd = baseSystemEntries().find((e) => e.path === "etc/passwd")!;
+    expect(listed.find((e) => e.name === "etc/passwd")).toMatchObject({ type: "file", mode: 0o644, uid: 0, gid: 0, data: Buffer.from(passwd.type === "file" ? passwd.content : []) });
+    expect(listed.find((e) => e.name === "home/nonroot/")).toMatchObject({ type: "directory", mode: 0o755, uid: 65532, gid: 65532 });
+    expect(listed.find((e) => e.name === "root/")).toMatchObject({ type: "directory", mode: 0o700, uid: 0, gid: 0 });
+    const again = await writeTarLayer(forestTarEntries(withBaseSystem([])), { outDir: join(root, "base2") });
+    expect(again.digest).toBe(layer.digest);
   });
 });
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { canonicalJson } from "../../builder/image/canonical-json.ts";
+import { canonicalJson } from "../../common/canonical-json.ts";
 import { buildImageConfig, CREATED, type ImageConfigInput } from "../../builder/image/config.ts";
 
 const d = (c: string) => `sha256:${c.repeat(64)}`;
@@ -34,7 +34,7 @@ describe("buildImageConfig", () => {
       os: "linux",
       created: CREATED,
       config: {
-        Env: ["PATH=/bin:/usr/bin:/sbin:/usr/sbin", "SSL_CERT_FILE=/etc/ssl/certs/ca-bundle.crt"],
+        Env: ["HOME=/root", "PATH=/bin:/usr/bin:/sbin:/usr/sbin", "NIX_SSL_CERT_FILE=/etc/ssl/certs/ca-bundle.crt", "SSL_CERT_FILE=/etc/ssl/certs/ca-bundle.crt"],
         Cmd: ["/bin/bash"],
         Labels: {
           "nixport.packages": "bash,git,htop",
@@ -47,10 +47,19 @@ describe("buildImageConfig", () => {
     });
   });
 
-  it("leaves out Cmd and SSL_CERT_FILE when there is no shell or CA bundle", () => {
+  it("leaves out Cmd and the CA variables when there is no shell or CA bundle, and runs as root", () => {
     const json = parse(buildImageConfig(base).bytes);
     expect(json.config.Cmd).toBeUndefined();
-    expect(json.config.Env).toEqual(["PATH=/bin:/usr/bin:/sbin:/usr/sbin"]);
+    expect(json.config.User).toBeUndefined();
+    expect(json.config.Env).toEqual(["HOME=/root", "PATH=/bin:/usr/bin:/sbin:/usr/sbin"]);
+  });
+
+  it("a nonroot image runs as 65532:65532 with its own HOME, and is another config", () => {
+    const json = parse(buildImageConfig({ ...base, user: "nonroot" }).bytes);
+    expect(json.config.User).toBe("65532:65532");
+    expect(json.config.Env).toEqual(["HOME=/home/nonroot", "PATH=/bin:/usr/bin:/sbin:/usr/sbin"]);
+    expect(buildImageConfig({ ...base, user: "nonroot" }).digest).not.toBe(buildImageConfig(base).digest);
+    expect(buildImageConfig({ ...base, user: "root" }).digest).toBe(buildImageConfig(base).digest);
   });
 
   it("is canonical bytes whose digest is their sha256", () => {

@@ -12,7 +12,7 @@ function tree(spec: Spec): ListingNode {
 }
 const pkg = (name: string, spec: Spec): PackageListing => ({ output: `/nix/store/${name}`, root: tree(spec) });
 const asMap = (entries: ForestEntry[]) =>
-  Object.fromEntries(entries.map((e) => [e.path, e.type === "directory" ? `dir ${e.mode.toString(8)}` : `→ ${e.target}`]));
+  Object.fromEntries(entries.map((e) => [e.path, e.type === "directory" ? `dir ${e.mode.toString(8)}` : e.type === "file" ? `file ${e.mode.toString(8)}` : `→ ${e.target}`]));
 
 const bash = pkg("aaa-bash", { bin: { bash: "f", sh: "l" }, share: { man: { man1: { "bash.1": "f" } } } });
 const coreutils = pkg("bbb-coreutils", { bin: { ls: "f", env: "f", sh: "f" }, share: { man: { man1: { "ls.1": "f" } } }, libexec: { x: "f" } });

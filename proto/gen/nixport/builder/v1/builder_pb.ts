@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nixport/builder/v1/builder.proto.
  */
 export const file_nixport_builder_v1_builder: GenFile = /*@__PURE__*/
-  fileDesc("CiBuaXhwb3J0L2J1aWxkZXIvdjEvYnVpbGRlci5wcm90bxISbml4cG9ydC5idWlsZGVyLnYxIvUBCgxCdWlsZFJlcXVlc3QSEAoIcGFja2FnZXMYASADKAkSNgoMYXJjaGl0ZWN0dXJlGAIgASgOMiAubml4cG9ydC5idWlsZGVyLnYxLkFyY2hpdGVjdHVyZRILCgN0YWcYAyABKAkSOwoPbWFuaWZlc3RfZm9ybWF0GAQgASgOMiIubml4cG9ydC5idWlsZGVyLnYxLk1hbmlmZXN0Rm9ybWF0EjQKC2NvbXByZXNzaW9uGAUgASgOMh8ubml4cG9ydC5idWlsZGVyLnYxLkNvbXByZXNzaW9uEhsKE2NhbmNlbF9pZl9hYmFuZG9uZWQYFCABKAgi1gEKCkJ1aWxkRXZlbnQSMQoFcGhhc2UYASABKAsyIC5uaXhwb3J0LmJ1aWxkZXIudjEuUGhhc2VDaGFuZ2VkSAASKgoDbG9nGAIgASgLMhsubml4cG9ydC5idWlsZGVyLnYxLkxvZ0xpbmVIABIxCgVsYXllchgDIAEoCzIgLm5peHBvcnQuYnVpbGRlci52MS5MYXllcldyaXR0ZW5IABItCgRkb25lGAQgASgLMh0ubml4cG9ydC5idWlsZGVyLnYxLkltYWdlRG9uZUgAQgcKBWV2ZW50ImEKDFBoYXNlQ2hhbmdlZBIoCgVwaGFzZRgBIAEoDjIZLm5peHBvcnQuYnVpbGRlci52MS5QaGFzZRIPCgdtZXNzYWdlGAIgASgJEhYKDnF1ZXVlX3Bvc2l0aW9uGAMgASgNIhcKB0xvZ0xpbmUSDAoEbGluZRgBIAEoCSJvCgxMYXllcldyaXR0ZW4SDQoFaW5kZXgYASABKA0SDQoFY291bnQYAiABKA0SDgoGZGlnZXN0GAMgASgJEgwKBHNpemUYBCABKAQSDgoGcmV1c2VkGAUgASgIEhMKC3N0b3JlX3BhdGhzGAYgASgNIk0KCE1hbmlmZXN0Eg8KB2NvbnRlbnQYASABKAwSDgoGZGlnZXN0GAIgASgJEhIKCm1lZGlhX3R5cGUYAyABKAkSDAoEc2l6ZRgEIAEoBCJzCglJbWFnZURvbmUSLwoJbWFuaWZlc3RzGAEgAygLMhwubml4cG9ydC5idWlsZGVyLnYxLk1hbmlmZXN0EhAKCHJldmlzaW9uGAIgASgJEhEKCWltbXV0YWJsZRgDIAEoCBIQCghwYWNrYWdlcxgEIAMoCSI1ChRDaGVja1BhY2thZ2VzUmVxdWVzdBIQCghwYWNrYWdlcxgBIAMoCRILCgN0YWcYAiABKAkiOgoVQ2hlY2tQYWNrYWdlc1Jlc3BvbnNlEhAKCHJlc29sdmVkGAEgAygJEg8KB3Vua25vd24YAiADKAkiagoLRXJyb3JEZXRhaWwSGAoQdW5rbm93bl9wYWNrYWdlcxgBIAMoCRISCgpkZXJpdmF0aW9uGAIgASgJEhAKCGxvZ190YWlsGAMgASgJEhsKE3JldHJ5X2FmdGVyX3NlY29uZHMYBCABKA0qXAoMQXJjaGl0ZWN0dXJlEhwKGEFSQ0hJVEVDVFVSRV9VTlNQRUNJRklFRBAAEhYKEkFSQ0hJVEVDVFVSRV9BTUQ2NBABEhYKEkFSQ0hJVEVDVFVSRV9BUk02NBACKmYKDk1hbmlmZXN0Rm9ybWF0Eh8KG01BTklGRVNUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhoKFk1BTklGRVNUX0ZPUk1BVF9ET0NLRVIQARIXChNNQU5JRkVTVF9GT1JNQVRfT0NJEAIqVgoLQ29tcHJlc3Npb24SGwoXQ09NUFJFU1NJT05fVU5TUEVDSUZJRUQQABIUChBDT01QUkVTU0lPTl9HWklQEAESFAoQQ09NUFJFU1NJT05fWlNURBACKtUBCgVQaGFzZRIVChFQSEFTRV9VTlNQRUNJRklFRBAAEhAKDFBIQVNFX1FVRVVFRBABEhoKFlBIQVNFX1JFU09MVklOR19TT1VSQ0UQAhIYChRQSEFTRV9DSEVDS0lOR19OQU1FUxADEhMKD1BIQVNFX1JFQUxJU0lORxAEEhIKDlBIQVNFX1BMQU5OSU5HEAUSGAoUUEhBU0VfV1JJVElOR19MQVlFUlMQBhIaChZQSEFTRV9XUklUSU5HX01BTklGRVNUEAcSDgoKUEhBU0VfRE9ORRAIMsMBCg5CdWlsZGVyU2VydmljZRJLCgVCdWlsZBIgLm5peHBvcnQuYnVpbGRlci52MS5CdWlsZFJlcXVlc3QaHi5uaXhwb3J0LmJ1aWxkZXIudjEuQnVpbGRFdmVudDABEmQKDUNoZWNrUGFja2FnZXMSKC5uaXhwb3J0LmJ1aWxkZXIudjEuQ2hlY2tQYWNrYWdlc1JlcXVlc3QaKS5uaXhwb3J0LmJ1aWxkZXIudjEuQ2hlY2tQYWNrYWdlc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("CiBuaXhwb3J0L2J1aWxkZXIvdjEvYnVpbGRlci5wcm90bxISbml4cG9ydC5idWlsZGVyLnYxIqoCCgxCdWlsZFJlcXVlc3QSEAoIcGFja2FnZXMYASADKAkSNgoMYXJjaGl0ZWN0dXJlGAIgASgOMiAubml4cG9ydC5idWlsZGVyLnYxLkFyY2hpdGVjdHVyZRILCgN0YWcYAyABKAkSOwoPbWFuaWZlc3RfZm9ybWF0GAQgASgOMiIubml4cG9ydC5idWlsZGVyLnYxLk1hbmlmZXN0Rm9ybWF0EjQKC2NvbXByZXNzaW9uGAUgASgOMh8ubml4cG9ydC5idWlsZGVyLnYxLkNvbXByZXNzaW9uEhsKE2NhbmNlbF9pZl9hYmFuZG9uZWQYFCABKAgSMwoIc2V0dGluZ3MYCiABKAsyIS5uaXhwb3J0LmJ1aWxkZXIudjEuSW1hZ2VTZXR0aW5ncyLlAQoNSW1hZ2VTZXR0aW5ncxISCgplbnRyeXBvaW50GAEgAygJEgsKA2NtZBgCIAMoCRILCgNlbnYYAyADKAkSEwoLd29ya2luZ19kaXIYBCABKAkSDAoEdXNlchgFIAEoCRI9CgZsYWJlbHMYBiADKAsyLS5uaXhwb3J0LmJ1aWxkZXIudjEuSW1hZ2VTZXR0aW5ncy5MYWJlbHNFbnRyeRIVCg1leHBvc2VkX3BvcnRzGAcgAygJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi1gEKCkJ1aWxkRXZlbnQSMQoFcGhhc2UYASABKAsyIC5uaXhwb3J0LmJ1aWxkZXIudjEuUGhhc2VDaGFuZ2VkSAASKgoDbG9nGAIgASgLMhsubml4cG9ydC5idWlsZGVyLnYxLkxvZ0xpbmVIABIxCgVsYXllchgDIAEoCzIgLm5peHBvcnQuYnVpbGRlci52MS5MYXllcldyaXR0ZW5IABItCgRkb25lGAQgASgLMh0ubml4cG9ydC5idWlsZGVyLnYxLkltYWdlRG9uZUgAQgcKBWV2ZW50ImEKDFBoYXNlQ2hhbmdlZBIoCgVwaGFzZRgBIAEoDjIZLm5peHBvcnQuYnVpbGRlci52MS5QaGFzZRIPCgdtZXNzYWdlGAIgASgJEhYKDnF1ZXVlX3Bvc2l0aW9uGAMgASgNIhcKB0xvZ0xpbmUSDAoEbGluZRgBIAEoCSJvCgxMYXllcldyaXR0ZW4SDQoFaW5kZXgYASABKA0SDQoFY291bnQYAiABKA0SDgoGZGlnZXN0GAMgASgJEgwKBHNpemUYBCABKAQSDgoGcmV1c2VkGAUgASgIEhMKC3N0b3JlX3BhdGhzGAYgASgNIk0KCE1hbmlmZXN0Eg8KB2NvbnRlbnQYASABKAwSDgoGZGlnZXN0GAIgASgJEhIKCm1lZGlhX3R5cGUYAyABKAkSDAoEc2l6ZRgEIAEoBCJzCglJbWFnZURvbmUSLwoJbWFuaWZlc3RzGAEgAygLMhwubml4cG9ydC5idWlsZGVyLnYxLk1hbmlmZXN0EhAKCHJldmlzaW9uGAIgASgJEhEKCWltbXV0YWJsZRgDIAEoCBIQCghwYWNrYWdlcxgEIAMoCSI1ChRDaGVja1BhY2thZ2VzUmVxdWVzdBIQCghwYWNrYWdlcxgBIAMoCRILCgN0YWcYAiABKAkiOgoVQ2hlY2tQYWNrYWdlc1Jlc3BvbnNlEhAKCHJlc29sdmVkGAEgAygJEg8KB3Vua25vd24YAiADKAkiagoLRXJyb3JEZXRhaWwSGAoQdW5rbm93bl9wYWNrYWdlcxgBIAMoCRISCgpkZXJpdmF0aW9uGAIgASgJEhAKCGxvZ190YWlsGAMgASgJEhsKE3JldHJ5X2FmdGVyX3NlY29uZHMYBCABKA0qXAoMQXJjaGl0ZWN0dXJlEhwKGEFSQ0hJVEVDVFVSRV9VTlNQRUNJRklFRBAAEhYKEkFSQ0hJVEVDVFVSRV9BTUQ2NBABEhYKEkFSQ0hJVEVDVFVSRV9BUk02NBACKmYKDk1hbmlmZXN0Rm9ybWF0Eh8KG01BTklGRVNUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhoKFk1BTklGRVNUX0ZPUk1BVF9ET0NLRVIQARIXChNNQU5JRkVTVF9GT1JNQVRfT0NJEAIqVgoLQ29tcHJlc3Npb24SGwoXQ09NUFJFU1NJT05fVU5TUEVDSUZJRUQQABIUChBDT01QUkVTU0lPTl9HWklQEAESFAoQQ09NUFJFU1NJT05fWlNURBACKtUBCgVQaGFzZRIVChFQSEFTRV9VTlNQRUNJRklFRBAAEhAKDFBIQVNFX1FVRVVFRBABEhoKFlBIQVNFX1JFU09MVklOR19TT1VSQ0UQAhIYChRQSEFTRV9DSEVDS0lOR19OQU1FUxADEhMKD1BIQVNFX1JFQUxJU0lORxAEEhIKDlBIQVNFX1BMQU5OSU5HEAUSGAoUUEhBU0VfV1JJVElOR19MQVlFUlMQBhIaChZQSEFTRV9XUklUSU5HX01BTklGRVNUEAcSDgoKUEhBU0VfRE9ORRAIMsMBCg5CdWlsZGVyU2VydmljZRJLCgVCdWlsZBIgLm5peHBvcnQuYnVpbGRlci52MS5CdWlsZFJlcXVlc3QaHi5uaXhwb3J0LmJ1aWxkZXIudjEuQnVpbGRFdmVudDABEmQKDUNoZWNrUGFja2FnZXMSKC5uaXhwb3J0LmJ1aWxkZXIudjEuQ2hlY2tQYWNrYWdlc1JlcXVlc3QaKS5uaXhwb3J0LmJ1aWxkZXIudjEuQ2hlY2tQYWNrYWdlc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message nixport.builder.v1.BuildRequest
@@ -56,6 +56,14 @@ export type BuildRequest = Message<"nixport.builder.v1.BuildRequest"> & {
    * @generated from field: bool cancel_if_abandoned = 20;
    */
   cancelIfAbandoned: boolean;
+
+  /**
+   * How the image runs (the image config's fields); empty fields keep nixport's defaults.
+   * Part of the image's identity: other settings are another image with another digest.
+   *
+   * @generated from field: nixport.builder.v1.ImageSettings settings = 10;
+   */
+  settings?: ImageSettings | undefined;
 };
 
 /**
@@ -64,6 +72,76 @@ export type BuildRequest = Message<"nixport.builder.v1.BuildRequest"> & {
  */
 export const BuildRequestSchema: GenMessage<BuildRequest> = /*@__PURE__*/
   messageDesc(file_nixport_builder_v1_builder, 0);
+
+/**
+ * Settings of the image config, checked before anything runs: a bad one is INVALID_ARGUMENT
+ * naming the field (e.g. "settings.env[1]: ..."). No string may hold a NUL character or be
+ * longer than 4096 bytes, no list or map more than 128 entries, all of them together at most
+ * 64 KiB. Order does not change the image where it means nothing (env, exposed_ports).
+ *
+ * @generated from message nixport.builder.v1.ImageSettings
+ */
+export type ImageSettings = Message<"nixport.builder.v1.ImageSettings"> & {
+  /**
+   * The command the image runs; without one, `cmd` is the command. With an entrypoint, the
+   * default `cmd` (the image's shell) is dropped.
+   *
+   * @generated from field: repeated string entrypoint = 1;
+   */
+  entrypoint: string[];
+
+  /**
+   * Arguments to the entrypoint, or the command; default: the image's shell when it has one.
+   *
+   * @generated from field: repeated string cmd = 2;
+   */
+  cmd: string[];
+
+  /**
+   * "NAME=value"; NAME is letters, digits and _ not starting with a digit, set at most once.
+   * Replaces a default of the same name (HOME, PATH, SSL_CERT_FILE, NIX_SSL_CERT_FILE).
+   *
+   * @generated from field: repeated string env = 3;
+   */
+  env: string[];
+
+  /**
+   * An absolute path; the runtime creates it when the image lacks it.
+   *
+   * @generated from field: string working_dir = 4;
+   */
+  workingDir: string;
+
+  /**
+   * user, uid, user:group or uid:gid (names as in /etc/passwd: root, nonroot, nobody).
+   * Replaces the user a `nonroot/` image runs as; HOME stays unless env sets it.
+   *
+   * @generated from field: string user = 5;
+   */
+  user: string;
+
+  /**
+   * Keys: letters, digits and . _ - / (at most 255); the keys nixport sets are refused
+   * (nixport.*, org.opencontainers.image.source and .revision).
+   *
+   * @generated from field: map<string, string> labels = 6;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * "PORT" or "PORT/tcp", "PORT/udp", "PORT/sctp"; PORT from 1 to 65535 (tcp by default).
+   *
+   * @generated from field: repeated string exposed_ports = 7;
+   */
+  exposedPorts: string[];
+};
+
+/**
+ * Describes the message nixport.builder.v1.ImageSettings.
+ * Use `create(ImageSettingsSchema)` to create a new message.
+ */
+export const ImageSettingsSchema: GenMessage<ImageSettings> = /*@__PURE__*/
+  messageDesc(file_nixport_builder_v1_builder, 1);
 
 /**
  * @generated from message nixport.builder.v1.BuildEvent
@@ -104,7 +182,7 @@ export type BuildEvent = Message<"nixport.builder.v1.BuildEvent"> & {
  * Use `create(BuildEventSchema)` to create a new message.
  */
 export const BuildEventSchema: GenMessage<BuildEvent> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 1);
+  messageDesc(file_nixport_builder_v1_builder, 2);
 
 /**
  * @generated from message nixport.builder.v1.PhaseChanged
@@ -133,7 +211,7 @@ export type PhaseChanged = Message<"nixport.builder.v1.PhaseChanged"> & {
  * Use `create(PhaseChangedSchema)` to create a new message.
  */
 export const PhaseChangedSchema: GenMessage<PhaseChanged> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 2);
+  messageDesc(file_nixport_builder_v1_builder, 3);
 
 /**
  * @generated from message nixport.builder.v1.LogLine
@@ -150,7 +228,7 @@ export type LogLine = Message<"nixport.builder.v1.LogLine"> & {
  * Use `create(LogLineSchema)` to create a new message.
  */
 export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 3);
+  messageDesc(file_nixport_builder_v1_builder, 4);
 
 /**
  * @generated from message nixport.builder.v1.LayerWritten
@@ -196,7 +274,7 @@ export type LayerWritten = Message<"nixport.builder.v1.LayerWritten"> & {
  * Use `create(LayerWrittenSchema)` to create a new message.
  */
 export const LayerWrittenSchema: GenMessage<LayerWritten> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 4);
+  messageDesc(file_nixport_builder_v1_builder, 5);
 
 /**
  * @generated from message nixport.builder.v1.Manifest
@@ -228,7 +306,7 @@ export type Manifest = Message<"nixport.builder.v1.Manifest"> & {
  * Use `create(ManifestSchema)` to create a new message.
  */
 export const ManifestSchema: GenMessage<Manifest> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 5);
+  messageDesc(file_nixport_builder_v1_builder, 6);
 
 /**
  * @generated from message nixport.builder.v1.ImageDone
@@ -268,7 +346,7 @@ export type ImageDone = Message<"nixport.builder.v1.ImageDone"> & {
  * Use `create(ImageDoneSchema)` to create a new message.
  */
 export const ImageDoneSchema: GenMessage<ImageDone> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 6);
+  messageDesc(file_nixport_builder_v1_builder, 7);
 
 /**
  * @generated from message nixport.builder.v1.CheckPackagesRequest
@@ -290,7 +368,7 @@ export type CheckPackagesRequest = Message<"nixport.builder.v1.CheckPackagesRequ
  * Use `create(CheckPackagesRequestSchema)` to create a new message.
  */
 export const CheckPackagesRequestSchema: GenMessage<CheckPackagesRequest> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 7);
+  messageDesc(file_nixport_builder_v1_builder, 8);
 
 /**
  * @generated from message nixport.builder.v1.CheckPackagesResponse
@@ -316,7 +394,7 @@ export type CheckPackagesResponse = Message<"nixport.builder.v1.CheckPackagesRes
  * Use `create(CheckPackagesResponseSchema)` to create a new message.
  */
 export const CheckPackagesResponseSchema: GenMessage<CheckPackagesResponse> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 8);
+  messageDesc(file_nixport_builder_v1_builder, 9);
 
 /**
  * Carried in error statuses (grpc-status-details-bin / Connect error details).
@@ -350,7 +428,7 @@ export type ErrorDetail = Message<"nixport.builder.v1.ErrorDetail"> & {
  * Use `create(ErrorDetailSchema)` to create a new message.
  */
 export const ErrorDetailSchema: GenMessage<ErrorDetail> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 9);
+  messageDesc(file_nixport_builder_v1_builder, 10);
 
 /**
  * @generated from enum nixport.builder.v1.Architecture
