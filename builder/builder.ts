@@ -45,7 +45,7 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
   const log = parts.log ?? (() => {});
   const source = parts.source ?? sourceFromEnv(env, config.dataDir);
   const store = parts.store ?? createStoreFromEnv({ ...env, NIXPORT_DATA: config.dataDir });
-  const nix = parts.nix ?? new Nix({ gcRootDir: join(config.dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs });
+  const nix = parts.nix ?? new Nix({ gcRootDir: join(config.dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs, substituteOnly: config.substituteOnly });
   const workDir = join(config.dataDir, "work");
   await mkdir(workDir, { recursive: true });
   const sweep = async () => {
@@ -67,7 +67,7 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
     popularity = await loadPopularity(config.popularity);
     popularityDigest = createHash("sha256").update(JSON.stringify([...popularity].sort())).digest("hex");
   }
-  const build = pipelineBuildFn({ nix, source, store, workDir, popularity, popularityDigest, layerBudget: config.layerBudget, writeParallelism: config.writeParallelism, ...parts.pipeline });
+  const build = pipelineBuildFn({ nix, source, store, workDir, popularity, popularityDigest, layerBudget: config.layerBudget, writeParallelism: config.writeParallelism, policy: config.policy, ...parts.pipeline });
   const flights = new BuildFlights(
     async (spec, emit, signal) => {
       const started = Date.now();

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
+import { parsePackageList, type BuildPolicy } from "./policy.ts";
 
 /** The builder's settings, from the environment (README's configuration table). */
 export interface BuilderConfig {
@@ -17,6 +18,10 @@ export interface BuilderConfig {
   writeParallelism: number;
   /** How long a failed build (or unknown packages) answers repeats without running again. */
   failureTtlMs: number;
+  /** Package lists and closure cap (policy.ts). */
+  policy: BuildPolicy;
+  /** Realise only what a binary cache has; never compile here. */
+  substituteOnly: boolean;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -25,6 +30,13 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "" || raw === "0") return false;
+  if (raw === "1") return true;
+  throw new Error(`${name} must be 1 or 0, got ${JSON.stringify(raw)}`);
 }
 
 export function builderConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BuilderConfig {
@@ -40,5 +52,11 @@ export function builderConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Buil
     popularity: env.NIXPORT_POPULARITY || undefined,
     writeParallelism: Math.max(1, int(env, "NIXPORT_WRITE_PARALLELISM", availableParallelism())),
     failureTtlMs: int(env, "NIXPORT_FAILURE_TTL_SECONDS", 60) * 1000,
+    policy: {
+      allow: parsePackageList(env.NIXPORT_PACKAGES_ALLOW),
+      deny: parsePackageList(env.NIXPORT_PACKAGES_DENY),
+      maxClosureBytes: int(env, "NIXPORT_MAX_CLOSURE_BYTES", 0) || undefined,
+    },
+    substituteOnly: flag(env, "NIXPORT_SUBSTITUTE_ONLY"),
   };
 }

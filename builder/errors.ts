@@ -6,6 +6,7 @@ export type BuildErrorKind =
   | "invalid_argument" // a name, tag or option that can never be valid
   | "not_found" // packages the package set does not have
   | "build_failed" // Nix failed to realise a derivation
+  | "denied" // this builder's policy refuses the image (size, package lists, substitute-only)
   | "timeout" // the build ran past its deadline
   | "unavailable" // overloaded, or the package source cannot be reached; retry later
   | "cancelled" // every caller went away

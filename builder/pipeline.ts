@@ -24,6 +24,7 @@ import {
   type WrittenLayer,
 } from "./image/index.ts";
 import { LayerFlights } from "./image/layer-flights.ts";
+import { checkClosureSize, checkPackages, type BuildPolicy } from "./policy.ts";
 import { planLayers, type PlannedLayer } from "./layers/plan.ts";
 import type { Popularity } from "./layers/popularity.ts";
 import type { Nix, NixSystem } from "./nix/nix.ts";
@@ -45,6 +46,8 @@ export interface PipelineDeps {
   popularityDigest?: string;
   layerBudget?: number;
   writeParallelism?: number;
+  /** What this builder agrees to build (package lists, closure cap). */
+  policy?: BuildPolicy;
   /** Layer writes in flight across this builder's builds (one is made per pipeline when absent). */
   layerFlights?: LayerFlights<LayerRecord>;
   /** Test hook: runs between writing a layer file and uploading it. */
@@ -66,6 +69,7 @@ async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEv
   const source = await deps.source.resolve(spec.tag, signal);
 
   phase({ type: "phase", phase: "checking_names", message: `${spec.packages.length} packages` });
+  if (deps.policy) checkPackages(deps.policy, spec.packages);
   const names = await deps.nix.resolveNames(source, spec.packages, system, signal);
   // Spellings that resolve to one attribute ("bashinteractive", "bashInteractive") are one package.
   const attrPaths = [...new Map(names.map((n) => [n.attrPath.join("."), n.attrPath])).entries()]
@@ -95,6 +99,7 @@ async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEv
   const realised = await deps.nix.realise(source, attrPaths, system, { signal, onLog: (line) => emit({ type: "log", line }) });
   try {
     const graph = await deps.nix.closure(realised.outputs, signal);
+    if (deps.policy) checkClosureSize(deps.policy, graph);
 
     phase({ type: "phase", phase: "planning", message: `${graph.paths.length} store paths` });
     const plan = planLayers(graph, { budget: deps.layerBudget, popularity: deps.popularity });

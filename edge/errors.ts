@@ -13,6 +13,8 @@ export type ErrorCode =
   | "RANGE_INVALID"
   | "BUILD_FAILED"
   | "UNAVAILABLE"
+  | "DENIED"
+  | "TOOMANYREQUESTS"
   | "UNAUTHORIZED"
   | "UNKNOWN";
 
@@ -58,6 +60,14 @@ export const errors = {
   },
   unavailable: (message: string, retryAfterSeconds: number) =>
     new RegistryError(503, "UNAVAILABLE", message, { retryAfterSeconds }, { "Retry-After": String(retryAfterSeconds) }),
+  /** The builder's policy refuses the image: a client error, retrying changes nothing. */
+  denied: (message: string, detail: unknown) => {
+    const e = new RegistryError(403, "DENIED", message, detail);
+    e.reason = message;
+    return e;
+  },
+  tooManyRequests: (message: string, retryAfterSeconds: number) =>
+    new RegistryError(429, "TOOMANYREQUESTS", message, { retryAfterSeconds }, { "Retry-After": String(retryAfterSeconds) }),
   internal: (message: string) => new RegistryError(500, "UNKNOWN", "internal error", { message }),
   /** A request the HTTP layer could not take apart (request line, headers, Host); status 400 or 431. */
   malformedRequest: (reason: string, status = 400) =>

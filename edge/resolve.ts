@@ -54,6 +54,8 @@ export function toRegistryError(err: unknown, retryAfterSeconds: number): Regist
       if (err.logTail !== undefined) detail.logTail = err.logTail;
       return errors.buildFailed(detail);
     }
+    case "denied":
+      return errors.denied(err.message.slice(0, 1000), err.derivation !== undefined ? { derivation: err.derivation } : null);
     case "timeout":
       return errors.unavailable(`the build is still running: ${err.message}`, err.retryAfterSeconds ?? retryAfterSeconds);
     case "unavailable":

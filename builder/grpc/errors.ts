@@ -7,6 +7,7 @@ export const STATUS_OF: Record<BuildErrorKind, Code> = {
   invalid_argument: Code.InvalidArgument,
   not_found: Code.NotFound,
   build_failed: Code.FailedPrecondition,
+  denied: Code.PermissionDenied,
   timeout: Code.DeadlineExceeded,
   unavailable: Code.Unavailable,
   cancelled: Code.Canceled,

@@ -22,6 +22,11 @@ export interface NixOptions {
   evalTimeoutMs?: number;
   /** Environment for Nix processes (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Realise only what a binary cache has (`--max-jobs 0`): a derivation that would be built
+   * here fails the build, named, instead of compiling on this host.
+   */
+  substituteOnly?: boolean;
   /** Called once per Nix process started: a hook for logs and for tests that count calls. */
   onInvoke?: (cmd: string, args: readonly string[]) => void;
 }
@@ -94,14 +99,18 @@ export class Nix {
     await mkdir(rootDir, { recursive: true });
     const release = () => rm(rootDir, { recursive: true, force: true });
     try {
+      const toBuild: string[] = [];
+      const onLog = this.opts.substituteOnly ? (line: string) => (collectToBuild(line, toBuild), opts.onLog?.(line)) : opts.onLog;
       const r = await this.nix("nix-build", [
+        ...(this.opts.substituteOnly ? ["--max-jobs", "0"] : []),
         ...this.common(source, system),
         "--argstr", "attrPathsJson", JSON.stringify(attrPaths),
         "--out-link", join(resolvePath(rootDir), "result"),
         join(NIX_EXPR_DIR, "build.nix"),
-      ], { timeoutMs: this.buildTimeoutMs, signal: opts.signal, onStderrLine: opts.onLog });
+      ], { timeoutMs: this.buildTimeoutMs, signal: opts.signal, onStderrLine: onLog });
       if (r.aborted) throw new BuildError("cancelled", "build cancelled");
       if (r.timedOut) throw new BuildError("timeout", `nix-build ran past its ${Math.round(this.buildTimeoutMs / 1000)} s deadline and was stopped`);
+      if (r.code !== 0 && this.opts.substituteOnly && NO_BUILDS_RE.test(r.stderrTail)) throw substituteOnlyRefusal(toBuild);
       if (r.code !== 0) throw await this.buildFailure(r);
       const outputs = r.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
       if (!outputs.length) throw new BuildError("internal", "nix-build returned no output paths");
@@ -180,6 +189,22 @@ export class Nix {
       throw e;
     });
   }
+}
+
+/** nix-build's answer under `--max-jobs 0` when something would have to be built here. */
+const NO_BUILDS_RE = /unable to start any build/;
+/** The lines after "these N derivations will be built:" (or "this derivation will be built:"). */
+const TO_BUILD_RE = /^\s+(\/nix\/store\/[^\s]+\.drv)$/;
+
+function collectToBuild(line: string, into: string[]): void {
+  const m = TO_BUILD_RE.exec(line);
+  if (m) into.push(m[1]!);
+}
+
+function substituteOnlyRefusal(toBuild: string[]): BuildError {
+  const [first, ...rest] = toBuild;
+  const what = first ? `${first}${rest.length ? ` (and ${rest.length} more derivations)` : ""}` : "a derivation";
+  return new BuildError("denied", `substitute-only builder: ${what} is in no binary cache and would have to be built here`, first ? { derivation: first } : {});
 }
 
 function describeUnknown(n: NameRecord): string {

@@ -26,7 +26,7 @@ export interface FlightOptions {
 
 
 /** Failures that say something about the image itself, so running it again soon is waste. */
-const REMEMBERED_FAILURES = new Set<BuildError["kind"]>(["build_failed", "not_found"]);
+const REMEMBERED_FAILURES = new Set<BuildError["kind"]>(["build_failed", "not_found", "denied"]);
 
 type Listener = (e: BuildEvent) => void;
 

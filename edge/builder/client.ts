@@ -24,6 +24,7 @@ export type BuildErrorKind =
   | "invalid"
   | "not_found"
   | "failed"
+  | "denied"
   | "timeout"
   | "unavailable"
   | "unauthenticated"

@@ -30,7 +30,8 @@ const KIND_OF: Partial<Record<Code, BuildErrorKind>> = {
   [Code.Unavailable]: "unavailable",
   [Code.ResourceExhausted]: "unavailable",
   [Code.Unauthenticated]: "unauthenticated",
-  [Code.PermissionDenied]: "unauthenticated",
+  // The builder's policy (closure size, package lists, substitute-only); its token errors are Unauthenticated.
+  [Code.PermissionDenied]: "denied",
 };
 
 export function connectBuilder(opts: ConnectBuilderOptions): BuilderClient {

@@ -170,6 +170,7 @@ describe("builder outages", () => {
       [new BuildError("invalid", "bad source ref"), 400, "NAME_INVALID"],
       [new BuildError("not_found", "no such", { unknownPackages: ["x"] }), 404, "MANIFEST_UNKNOWN"],
       [new BuildError("failed", "boom", { derivation: "/nix/store/x.drv", logTail: "tail" }), 500, "BUILD_FAILED"],
+      [new BuildError("denied", "image too large: 3 GiB over the limit of 2 GiB"), 403, "DENIED"],
       [new BuildError("timeout", "slow"), 503, "UNAVAILABLE"],
       [new BuildError("unavailable", "down", { retryAfterSeconds: 30 }), 503, "UNAVAILABLE"],
       [new BuildError("unauthenticated", "token"), 503, "UNAVAILABLE"],

@@ -23,7 +23,7 @@ export async function startTestBuilder(opts: { token?: string; env?: NodeJS.Proc
   const config = builderConfigFromEnv(env);
   const nixCalls: string[] = [];
   const { Nix } = await import("../../builder/nix/nix.ts");
-  const nix = new Nix({ gcRootDir: join(dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs, onInvoke: (cmd) => nixCalls.push(cmd) });
+  const nix = new Nix({ gcRootDir: join(dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs, substituteOnly: config.substituteOnly, onInvoke: (cmd) => nixCalls.push(cmd) });
   const builder = await createBuilder(config, env, { ...opts.parts, nix });
   const server = await startGrpcServer(builder.backend, { port: 0, token: opts.token, host: "127.0.0.1" });
   return {

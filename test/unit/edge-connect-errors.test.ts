@@ -10,6 +10,7 @@ describe("builder status codes → BuildError → registry error", () => {
     [Code.InvalidArgument, "invalid", 400],
     [Code.NotFound, "not_found", 404],
     [Code.FailedPrecondition, "failed", 500],
+    [Code.PermissionDenied, "denied", 403],
     [Code.DeadlineExceeded, "timeout", 503],
     [Code.Canceled, "timeout", 503],
     [Code.Unavailable, "unavailable", 503],
