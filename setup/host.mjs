@@ -60,9 +60,9 @@ export function ensureAptPackages(pkgs, say) {
 
 /** Why Nix cannot build here, or null: not installed, or a build-users group that does not exist. */
 function nixProblem() {
-  const r = spawnSync("nix", ["--extra-experimental-features", "nix-command", "show-config", "--json"], { encoding: "utf8" });
+  const r = spawnSync("nix", ["--extra-experimental-features", "nix-command", "show-config"], { encoding: "utf8" });
   if (r.error || r.status !== 0) return "Nix is not installed";
-  const group = JSON.parse(r.stdout)["build-users-group"]?.value;
+  const group = /^build-users-group = (.*)$/m.exec(r.stdout)?.[1]?.trim();
   if (isRoot && group && spawnSync("getent", ["group", group]).status !== 0) return `Nix's build-users-group '${group}' does not exist`;
   return null;
 }
