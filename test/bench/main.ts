@@ -16,6 +16,7 @@ const SUITES: Record<string, () => Promise<{ run: SuiteRun }>> = {
   write: () => import("./write.ts"),
   pull: () => import("./pull.ts"),
   serve: () => import("./serve.ts"),
+  setup: () => import("./setup.ts"),
 };
 
 const FLAGS = ["--json", "--tiny", "--readme", "--list"];
