@@ -43,9 +43,9 @@ export interface BuilderParts {
 
 export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEnv = process.env, parts: BuilderParts = {}): Promise<Builder> {
   const log = parts.log ?? (() => {});
-  const source = parts.source ?? sourceFromEnv(env, config.dataDir);
+  const source = parts.source ?? sourceFromEnv(env, config.dataDir, log);
   const store = parts.store ?? createStoreFromEnv({ ...env, NIXPORT_DATA: config.dataDir });
-  const nix = parts.nix ?? new Nix({ gcRootDir: join(config.dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs, substituteOnly: config.substituteOnly });
+  const nix = parts.nix ?? new Nix({ gcRootDir: join(config.dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs, substituteOnly: config.substituteOnly, env, passEnv: config.nixPassEnv, allowedPaths: config.nixAllowedPaths });
   const workDir = join(config.dataDir, "work");
   await mkdir(workDir, { recursive: true });
   const sweep = async () => {
@@ -101,6 +101,8 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
           return { resolved: [], unknown: names.filter((n) => unknown.has(n)) };
         }
         throw e;
+      } finally {
+        resolved.release?.();
       }
     },
   };
@@ -155,7 +157,8 @@ export async function checkHost(source: PackageSource): Promise<string> {
   const r = await run("nix-build", ["--version"]).catch(() => null);
   if (!r || r.code !== 0) throw new Error("Nix is not installed or not on PATH (nix-build --version failed): install Nix on the builder host");
   if (source.kind === "path") {
-    const { pkgsPath } = await source.resolve("latest");
+    const { pkgsPath, release } = await source.resolve("latest");
+    release?.();
     await access(join(pkgsPath, "default.nix")).catch(() => {
       throw new Error(`NIXPORT_PKGS_PATH: no default.nix in ${pkgsPath}`);
     });

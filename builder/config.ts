@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { parsePackageList, type BuildPolicy } from "./policy.ts";
+import { DEFAULT_ALLOWED_PATHS, listSetting } from "./nix/env.ts";
 
 /** The builder's settings, from the environment (README's configuration table). */
 export interface BuilderConfig {
@@ -22,9 +23,14 @@ export interface BuilderConfig {
   policy: BuildPolicy;
   /** Realise only what a binary cache has; never compile here. */
   substituteOnly: boolean;
+  /** Variables passed on to Nix besides what it needs (never AWS_* or NIXPORT_*). */
+  nixPassEnv: string[];
+  /** Host paths evaluation may read besides the package set (restrict-eval). */
+  nixAllowedPaths: string[];
 }
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/** A whole-number setting (>= 0) from the environment. */
+export function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
@@ -58,5 +64,7 @@ export function builderConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Buil
       maxClosureBytes: int(env, "NIXPORT_MAX_CLOSURE_BYTES", 0) || undefined,
     },
     substituteOnly: flag(env, "NIXPORT_SUBSTITUTE_ONLY"),
+    nixPassEnv: listSetting(env.NIXPORT_NIX_ENV, []),
+    nixAllowedPaths: listSetting(env.NIXPORT_NIX_ALLOWED_PATHS, DEFAULT_ALLOWED_PATHS),
   };
 }

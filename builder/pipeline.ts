@@ -28,7 +28,7 @@ import { checkClosureSize, checkPackages, type BuildPolicy } from "./policy.ts";
 import { planLayers, type PlannedLayer } from "./layers/plan.ts";
 import type { Popularity } from "./layers/popularity.ts";
 import type { Nix, NixSystem } from "./nix/nix.ts";
-import type { PackageSource } from "./sources.ts";
+import type { PackageSource, ResolvedSource } from "./sources.ts";
 import type { BlobStore } from "./store/types.ts";
 import type { BuildEvent, BuildFn, BuiltManifest, ImageResult, ImageSpec, LayerCompression } from "./service/types.ts";
 
@@ -67,7 +67,16 @@ async function buildImage(deps: PipelineDeps, spec: ImageSpec, emit: (e: BuildEv
 
   phase({ type: "phase", phase: "resolving_source", message: deps.source.description });
   const source = await deps.source.resolve(spec.tag, signal);
+  try {
+    return await buildFromSource(deps, spec, source, emit, signal);
+  } finally {
+    source.release?.(); // the checkout may be removed once no build reads it
+  }
+}
 
+async function buildFromSource(deps: PipelineDeps, spec: ImageSpec, source: ResolvedSource, emit: (e: BuildEvent) => void, signal: AbortSignal): Promise<ImageResult> {
+  const phase = (p: Parameters<typeof emit>[0] & { type: "phase" }) => emit(p);
+  const system = SYSTEMS[spec.arch];
   phase({ type: "phase", phase: "checking_names", message: `${spec.packages.length} packages` });
   if (deps.policy) checkPackages(deps.policy, spec.packages);
   const names = await deps.nix.resolveNames(source, spec.packages, system, signal);

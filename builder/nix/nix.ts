@@ -6,10 +6,14 @@ import type { ResolvedSource } from "../sources.ts";
 import type { ClosureGraph } from "./graph.ts";
 import { parsePathInfo } from "./pathinfo.ts";
 import { packageListProblems } from "../../common/names.ts";
+import { DEFAULT_ALLOWED_PATHS, toolEnv } from "./env.ts";
+import { hidePaths } from "./redact.ts";
 import { run, type RunResult } from "./run.ts";
 
 /** The folder of nix/ expressions shipped with nixport. */
 export const NIX_EXPR_DIR = fileURLToPath(new URL("../../nix/", import.meta.url));
+/** What of NIX_EXPR_DIR evaluation may read (not nix/testpkgs or the host scripts beside them). */
+const EXPR_FILES = ["build.nix", "resolve.nix", "lib"].map((f) => join(NIX_EXPR_DIR, f));
 
 export type NixSystem = "x86_64-linux" | "aarch64-linux";
 
@@ -20,13 +24,17 @@ export interface NixOptions {
   buildTimeoutMs?: number;
   /** Deadline for evaluation and queries (default 2 minutes). */
   evalTimeoutMs?: number;
-  /** Environment for Nix processes (default: process.env). */
+  /** Where Nix's environment is taken from (default: process.env); see nix/env.ts for what passes. */
   env?: NodeJS.ProcessEnv;
   /**
    * Realise only what a binary cache has (`--max-jobs 0`): a derivation that would be built
    * here fails the build, named, instead of compiling on this host.
    */
   substituteOnly?: boolean;
+  /** Further variables the operator passes to Nix (NIXPORT_NIX_ENV); never AWS_* or NIXPORT_*. */
+  passEnv?: readonly string[];
+  /** Host paths evaluation may read besides the package set (NIXPORT_NIX_ALLOWED_PATHS). */
+  allowedPaths?: readonly string[];
   /** Called once per Nix process started: a hook for logs and for tests that count calls. */
   onInvoke?: (cmd: string, args: readonly string[]) => void;
 }
@@ -60,10 +68,12 @@ export class Nix {
   readonly invocations = { count: 0 };
   private readonly buildTimeoutMs: number;
   private readonly evalTimeoutMs: number;
+  private readonly env: NodeJS.ProcessEnv;
 
   constructor(private readonly opts: NixOptions) {
     this.buildTimeoutMs = opts.buildTimeoutMs ?? 30 * 60_000;
     this.evalTimeoutMs = opts.evalTimeoutMs ?? 120_000;
+    this.env = toolEnv(opts.env ?? process.env, opts.passEnv);
   }
 
   /**
@@ -79,7 +89,7 @@ export class Nix {
       "--argstr", "namesJson", JSON.stringify(names),
       join(NIX_EXPR_DIR, "resolve.nix"),
     ], { timeoutMs: this.evalTimeoutMs, signal });
-    if (r.code !== 0) throw evalFailure(r, "evaluating the package set");
+    if (r.code !== 0) throw evalFailure(r, "evaluating the package set", this.hostPaths(source));
     const records = JSON.parse(r.stdout) as NameRecord[];
     const unknown = records.filter((n) => n.status !== "ok");
     if (unknown.length) {
@@ -111,7 +121,7 @@ export class Nix {
       if (r.aborted) throw new BuildError("cancelled", "build cancelled");
       if (r.timedOut) throw new BuildError("timeout", `nix-build ran past its ${Math.round(this.buildTimeoutMs / 1000)} s deadline and was stopped`);
       if (r.code !== 0 && this.opts.substituteOnly && NO_BUILDS_RE.test(r.stderrTail)) throw substituteOnlyRefusal(toBuild);
-      if (r.code !== 0) throw await this.buildFailure(r);
+      if (r.code !== 0) throw await this.buildFailure(r, this.hostPaths(source));
       const outputs = r.stdout.split("\n").map((l) => l.trim()).filter(Boolean);
       if (!outputs.length) throw new BuildError("internal", "nix-build returned no output paths");
       return { outputs, release };
@@ -127,7 +137,7 @@ export class Nix {
       timeoutMs: this.evalTimeoutMs,
       signal,
     });
-    if (r.code !== 0) throw evalFailure(r, "reading the closure graph");
+    if (r.code !== 0) throw evalFailure(r, "reading the closure graph", this.hostPaths());
     return { roots: [...roots], paths: parsePathInfo(JSON.parse(r.stdout)) };
   }
 
@@ -152,22 +162,40 @@ export class Nix {
     return removed;
   }
 
+  /**
+   * Evaluation is restricted (restrict-eval) to the package set, nixport's expressions, the
+   * store and the operator's allowed paths; a channel's URLs are its allowed URIs. Builds are
+   * sandboxed whatever nix.conf says. The search path is only what is given here (NIX_PATH is
+   * never passed on), since restrict-eval lets evaluation read every search path entry.
+   */
   private common(source: ResolvedSource, system: NixSystem): string[] {
+    const readable = [...(source.pkgsPath ? [source.pkgsPath] : []), ...EXPR_FILES, ...(this.opts.allowedPaths ?? DEFAULT_ALLOWED_PATHS)];
     return [
+      "--option", "restrict-eval", "true",
+      "--option", "allowed-uris", (source.allowedUris ?? []).join(" "),
+      "--option", "sandbox", "true",
+      ...readable.flatMap((p) => ["-I", p]),
       ...source.nixPath.flatMap((p) => ["-I", p]),
       "--argstr", "pkgsPath", source.pkgsPath,
       "--argstr", "system", system,
     ];
   }
 
-  private async buildFailure(r: RunResult): Promise<BuildError> {
+  /** Host paths a Nix message may hold, and what clients see instead. */
+  private hostPaths(source?: ResolvedSource): Map<string, string> {
+    const paths = new Map([[NIX_EXPR_DIR, "<nixport>/nix/"], [resolvePath(this.opts.gcRootDir), "<gcroots>"]]);
+    if (source?.pkgsPath) paths.set(source.pkgsPath, "<package set>");
+    return paths;
+  }
+
+  private async buildFailure(r: RunResult, paths: Map<string, string>): Promise<BuildError> {
     const drv = BUILD_FAILED_RE.exec(r.stderrTail)?.[1];
     let log = "";
     if (drv) {
       const l = await this.nix("nix-store", ["--read-log", drv], { timeoutMs: this.evalTimeoutMs });
       if (l.code === 0) log = l.stdout;
     }
-    const logTail = lastLines(log || r.stderrTail, 25);
+    const logTail = hidePaths(lastLines(log || r.stderrTail, 25), paths);
     const wrongSystem = WRONG_SYSTEM_RE.exec(r.stderrTail);
     if (!drv && wrongSystem) {
       const [, wanted, derivation, host] = wrongSystem;
@@ -177,14 +205,14 @@ export class Nix {
         { derivation: derivation!, logTail },
       );
     }
-    if (!drv) return evalFailure(r, "building");
+    if (!drv) return evalFailure(r, "building", paths);
     return new BuildError("build_failed", `build of ${drv} failed`, { derivation: drv, logTail });
   }
 
   private nix(cmd: string, args: string[], opts: Parameters<typeof run>[2]): Promise<RunResult> {
     this.invocations.count++;
     this.opts.onInvoke?.(cmd, args);
-    return run(cmd, args, { ...opts, env: this.opts.env ?? process.env }).catch((e: NodeJS.ErrnoException) => {
+    return run(cmd, args, { ...opts, env: this.env }).catch((e: NodeJS.ErrnoException) => {
       if (e.code === "ENOENT") throw new BuildError("unavailable", `${cmd} not found: is Nix installed on the builder host?`);
       throw e;
     });
@@ -220,11 +248,12 @@ function describeUnknown(n: NameRecord): string {
   }
 }
 
-function evalFailure(r: RunResult, what: string): BuildError {
+function evalFailure(r: RunResult, what: string, paths: Map<string, string>): BuildError {
   if (r.aborted) return new BuildError("cancelled", `cancelled while ${what}`);
   if (r.timedOut) return new BuildError("timeout", `Nix timed out while ${what}`);
-  const errLine = r.stderrTail.split("\n").find((l) => l.startsWith("error:")) ?? `Nix failed while ${what}`;
-  return new BuildError("build_failed", errLine.trim(), { logTail: lastLines(r.stderrTail, 25) });
+  const stderr = hidePaths(r.stderrTail, paths);
+  const errLine = stderr.split("\n").find((l) => l.startsWith("error:")) ?? `Nix failed while ${what}`;
+  return new BuildError("build_failed", errLine.trim(), { logTail: lastLines(stderr, 25) });
 }
 
 export function lastLines(text: string, n: number): string {

@@ -6,7 +6,9 @@
 # builder, so that file must be named "busybox" (multi-call entry) or "sh".
 { system ? builtins.currentSystem
   # On merged-/usr hosts /bin is a symlink, which builtins.path would store as a symlink.
-, hostBin ? (if ((builtins.readDir /.).bin or "") == "symlink" then /usr/bin else /bin)
+  # pathExists rather than readDir /: under restrict-eval (nixport's builder) only the host's
+  # program folders may be read, and pathExists answers false for what may not.
+, hostBin ? (if builtins.pathExists /usr/bin/busybox then /usr/bin else /bin)
 , busybox # the runtime busybox package (lazy): the shebang interpreter of every script
 }:
 let

@@ -9,7 +9,7 @@ import { createClient, Code, ConnectError } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-node";
 import { BuilderService } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
 import { authMetadata, builderClient, errorDetail, type WireBuildEvent } from "../../builder/cli/grpc-client.ts";
-import { TESTPKGS } from "../support/nix.ts";
+import { copyTestpkgs } from "../support/nix.ts";
 import { startTestBuilder, type TestBuilder } from "../support/builder.ts";
 
 // The build service with real Nix over nix/testpkgs (plus a slow package), served over gRPC.
@@ -18,10 +18,11 @@ let b: TestBuilder;
 
 beforeAll(async () => {
   const fixture = mkdtempSync(join(tmpdir(), "nixport-slowpkgs-"));
+  copyTestpkgs(fixture);
   writeFileSync(
     join(fixture, "default.nix"),
     `{ system ? builtins.currentSystem }:
-let t = import ${TESTPKGS} { inherit system; }; in t // {
+let t = import ./testpkgs { inherit system; }; in t // {
   slow = t.lib.mkPkg { pname = "slow"; version = "1"; description = "sleeps"; script = "sleep 600"; };
   # New for every run (the nonce), so Nix really builds it each time.
   pause = t.lib.mkPkg { pname = "pause"; version = "1"; description = "sleeps a little"; script = "sleep 4 # ${randomUUID()}"; };
@@ -141,6 +142,8 @@ describe("builder service with real Nix", () => {
       if (Date.now() > gone) throw new Error("the Nix build outlived its cancelled call");
       await new Promise((r) => setTimeout(r, 100));
     }
+    // nix-build itself exits a moment after its builder: the flight ends when it has.
+    while (b.builder.flights.size > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
     expect(b.builder.flights.size).toBe(0);
   });
 

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TESTPKGS } from "./nix.ts";
+import { copyTestpkgs } from "./nix.ts";
 
 export interface BigSpec {
   /** Attribute name (lowercase, so registry names reach it as written). */
@@ -36,6 +36,7 @@ export function fixturePkgs(opts: { seed?: string; big?: BigSpec[]; parent?: str
   const parent = opts.parent ?? tmpdir();
   mkdirSync(parent, { recursive: true });
   const dir = mkdtempSync(join(parent, "nixport-pkgs-"));
+  copyTestpkgs(dir);
   const bigs = (opts.big ?? []).map(
     (b) => `  ${b.name} = t.lib.bigClosure { name = "${b.name}"; sizeMB = ${b.sizeMB}; parts = ${b.parts}; seed = "${seed}"; };`,
   );
@@ -43,7 +44,7 @@ export function fixturePkgs(opts: { seed?: string; big?: BigSpec[]; parent?: str
     join(dir, "default.nix"),
     `# Written by test/support/fixture-pkgs.ts for one test run (seed ${seed}).
 { system ? builtins.currentSystem }:
-let t = import ${TESTPKGS} { inherit system; }; in
+let t = import ./testpkgs { inherit system; }; in
 t // {
   uniq = t.lib.mkPkg {
     pname = "uniq";

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BuildError } from "../../builder/errors.ts";
@@ -7,6 +7,15 @@ import { PathSource, type ResolvedSource } from "../../builder/sources.ts";
 
 /** The repository's network-free package set. */
 export const TESTPKGS = resolve(new URL("../../nix/testpkgs", import.meta.url).pathname);
+
+/**
+ * Copies nix/testpkgs into `dir`/testpkgs, for a test's own package set in `dir` that
+ * extends it (`import ./testpkgs { … }`): evaluation is restricted to the package set's own
+ * folder, so it cannot import nix/testpkgs from where it lies.
+ */
+export function copyTestpkgs(dir: string): void {
+  cpSync(TESTPKGS, join(dir, "testpkgs"), { recursive: true });
+}
 
 /** A Nix driver with its own GC-root folder. */
 export function testNix(opts: { buildTimeoutMs?: number } = {}): Nix {

@@ -1,0 +1,38 @@
+/**
+ * The environments nixport's child processes (Nix, git) run in: made for them, never the
+ * builder's own. The builder's environment holds the S3 secret and the builder token; a
+ * package set evaluated or built with it could copy them into an image anyone may pull.
+ */
+
+/**
+ * Host folders evaluation may read by default (NIXPORT_NIX_ALLOWED_PATHS): the host's
+ * programs (the test package set imports the host's static busybox from there), never
+ * configuration or data.
+ */
+export const DEFAULT_ALLOWED_PATHS = ["/bin", "/usr/bin"];
+
+/** What Nix and git need to run as configured on this host. */
+const BASE_NAMES = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SSL_CERT_FILE", "NIX_SSL_CERT_FILE"];
+/** Nix's own settings (store location, nix.conf overrides), except NIX_PATH: nixport sets the search path itself. */
+const NIX_SETTING_RE = /^NIX_(?!PATH$)[A-Z_]+$/;
+/** Never passed on, even when the operator names them. */
+const SECRET_RE = /^(AWS_|NIXPORT_)/;
+
+/**
+ * The environment for a tool: the base names, Nix's settings and the operator's `extraNames`,
+ * taken from `env`; nothing named AWS_* or NIXPORT_*.
+ */
+export function toolEnv(env: NodeJS.ProcessEnv, extraNames: readonly string[] = []): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || SECRET_RE.test(name)) continue;
+    if (BASE_NAMES.includes(name) || NIX_SETTING_RE.test(name) || extraNames.includes(name)) out[name] = value;
+  }
+  return out;
+}
+
+/** A comma- or colon-separated list setting (NIXPORT_NIX_ENV, NIXPORT_NIX_ALLOWED_PATHS, NIXPORT_PKGS_REFS). */
+export function listSetting(raw: string | undefined, fallback: readonly string[]): string[] {
+  if (raw === undefined) return [...fallback];
+  return raw.split(/[,:]/).map((s) => s.trim()).filter(Boolean);
+}
