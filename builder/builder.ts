@@ -15,7 +15,8 @@ import { BuildFlights } from "./service/flights.ts";
 import { removeStale } from "./sweep.ts";
 import type { BuilderBackend, BuildEvent, BuildPhase } from "./service/types.ts";
 import { sourceFromEnv, type PackageSource } from "./sources.ts";
-import { createStoreFromEnv } from "./store/index.ts";
+import type { CredentialsProvider } from "../common/storage/s3.ts";
+import { createStore } from "./store/index.ts";
 import type { BlobStore } from "./store/types.ts";
 
 /** Scratch and temp files untouched this long are a crashed writer's (see sweep.ts). */
@@ -36,6 +37,8 @@ export interface BuilderParts {
   source?: PackageSource;
   store?: BlobStore;
   nix?: Nix;
+  /** S3 credentials shared with the edge (see common/storage/node-credentials.ts). */
+  credentials?: CredentialsProvider;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Test hooks of the pipeline (see PipelineDeps). */
   pipeline?: Pick<PipelineDeps, "layerFlights" | "beforeUpload">;
@@ -44,7 +47,7 @@ export interface BuilderParts {
 export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEnv = process.env, parts: BuilderParts = {}): Promise<Builder> {
   const log = parts.log ?? (() => {});
   const source = parts.source ?? sourceFromEnv(env, config.dataDir, log);
-  const store = parts.store ?? createStoreFromEnv({ ...env, NIXPORT_DATA: config.dataDir });
+  const store = parts.store ?? createStore(config.storage, parts.credentials);
   const nix = parts.nix ?? new Nix({ gcRootDir: join(config.dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs, substituteOnly: config.substituteOnly, env, passEnv: config.nixPassEnv, allowedPaths: config.nixAllowedPaths });
   const workDir = join(config.dataDir, "work");
   await mkdir(workDir, { recursive: true });

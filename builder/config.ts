@@ -1,11 +1,14 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
+import { storageConfigFromEnv, type StorageConfig } from "../common/storage/config.ts";
 import { parsePackageList, type BuildPolicy } from "./policy.ts";
 import { DEFAULT_ALLOWED_PATHS, listSetting } from "./nix/env.ts";
 
 /** The builder's settings, from the environment (README's configuration table). */
 export interface BuilderConfig {
   dataDir: string;
+  /** The object store: NIXPORT_DATA's folder or an S3 bucket, under NIXPORT_S3_PREFIX. */
+  storage: StorageConfig;
   grpcPort: number;
   token: string | undefined;
   /** Builds that may run at once. */
@@ -47,8 +50,10 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
 
 export function builderConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BuilderConfig {
   const budget = env.NIXPORT_LAYER_BUDGET ? int(env, "NIXPORT_LAYER_BUDGET", 100) : undefined;
+  const dataDir = resolve(env.NIXPORT_DATA || "./data");
   return {
-    dataDir: resolve(env.NIXPORT_DATA || "./data"),
+    dataDir,
+    storage: storageConfigFromEnv({ ...env, NIXPORT_DATA: dataDir }),
     grpcPort: int(env, "NIXPORT_GRPC_PORT", 50051),
     token: env.NIXPORT_BUILDER_TOKEN || undefined,
     maxBuilds: Math.max(1, int(env, "NIXPORT_MAX_BUILDS", 2)),

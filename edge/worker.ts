@@ -11,6 +11,8 @@
  *   PUBLIC_BLOB_URL  public / custom-domain bucket URL to redirect blob GETs to
  *   S3_ENDPOINT S3_BUCKET S3_REGION S3_ACCESS_KEY_ID S3_SECRET_ACCESS_KEY (secret) S3_PATH_STYLE
  *                    S3 reads, or (with BLOBS) only presigning against R2's S3 endpoint
+ *   S3_PREFIX        the layout's folder in the bucket (the builder's NIXPORT_S3_PREFIX), for
+ *                    R2, S3 and public-URL redirects alike
  */
 import { createApp, type EdgeDeps } from "./app.ts";
 import { parseCredentials, PullAuth } from "./auth.ts";
@@ -19,23 +21,16 @@ import { routedBuilder } from "./builder/chooser.ts";
 import { errorResponse, errors } from "./errors.ts";
 import { type BuilderClient, type BuilderFactory, noBuilder } from "./builder/client.ts";
 import { CacheApiTagCache, type CacheLike, KVTagCache, type KVNamespaceLike, type TagCache, TieredTagCache } from "./cache.ts";
-import { publicBlobURL } from "./storage/public-url.ts";
-import { R2BlobReader, type R2BucketLike } from "./storage/r2.ts";
-import { type S3Config, S3BlobReader, s3Presigner } from "./storage/s3.ts";
-import { type BlobReader, withBlobURL } from "./storage/types.ts";
+import { storageConfigFromWorker, type WorkerStorageVars } from "../common/storage/config.ts";
+import { blobReaderFor } from "./storage/from-config.ts";
+import type { R2BucketLike } from "./storage/r2.ts";
+import type { BlobReader } from "./storage/types.ts";
 
-export interface WorkerEnv {
+export interface WorkerEnv extends WorkerStorageVars {
   BLOBS?: R2BucketLike;
   TAGS?: KVNamespaceLike;
   BUILDER_URLS?: string;
   BUILDER_TOKEN?: string;
-  PUBLIC_BLOB_URL?: string;
-  S3_ENDPOINT?: string;
-  S3_BUCKET?: string;
-  S3_REGION?: string;
-  S3_ACCESS_KEY_ID?: string;
-  S3_SECRET_ACCESS_KEY?: string;
-  S3_PATH_STYLE?: string;
   SIGNED_URL_WINDOW_SECONDS?: string;
   SOURCE?: string;
   TAG_STALE_SECONDS?: string;
@@ -46,31 +41,9 @@ export interface WorkerEnv {
   PULL_WAIT_SECONDS?: string;
 }
 
-function s3Config(env: WorkerEnv): S3Config | null {
-  const { S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY } = env;
-  if (!S3_ENDPOINT || !S3_BUCKET || !S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) return null;
-  const cfg: S3Config = {
-    endpoint: S3_ENDPOINT,
-    bucket: S3_BUCKET,
-    region: env.S3_REGION || "auto",
-    accessKeyId: S3_ACCESS_KEY_ID,
-    secretAccessKey: S3_SECRET_ACCESS_KEY,
-    pathStyle: env.S3_PATH_STYLE !== "false",
-  };
-  const window = Number(env.SIGNED_URL_WINDOW_SECONDS);
-  if (window > 0) cfg.windowSeconds = window;
-  return cfg;
-}
-
 export function blobReaderFromEnv(env: WorkerEnv): BlobReader {
-  const s3 = s3Config(env);
-  let reader: BlobReader;
-  if (env.BLOBS) reader = new R2BlobReader(env.BLOBS);
-  else if (s3) reader = new S3BlobReader(s3);
-  else throw new Error("no blob storage: bind an R2 bucket as BLOBS or set the S3_* variables");
-  if (env.PUBLIC_BLOB_URL) return withBlobURL(reader, publicBlobURL(env.PUBLIC_BLOB_URL));
-  if (env.BLOBS && s3) return withBlobURL(reader, s3Presigner(s3));
-  return reader;
+  const window = Number(env.SIGNED_URL_WINDOW_SECONDS);
+  return blobReaderFor(storageConfigFromWorker(env), { ...(env.BLOBS ? { r2: env.BLOBS } : {}), ...(window > 0 ? { windowSeconds: window } : {}) });
 }
 
 export function tagCacheFromEnv(env: WorkerEnv, staleSeconds: number): TagCache {

@@ -17,6 +17,7 @@ import { connectBuilder } from "../edge/builder/connect.ts";
 import { parseCredentials, PullAuth } from "../edge/auth.ts";
 import { accessLogLines } from "../edge/node/access-log.ts";
 import { createNodeEdge, listen } from "../edge/node/app.ts";
+import { nodeCredentials } from "../common/storage/node-credentials.ts";
 
 /** Pull authentication when NIXPORT_PULL_CREDENTIALS is set (`user:password,…`). */
 function pullAuthFromEnv(env: NodeJS.ProcessEnv): { auth?: PullAuth } {
@@ -32,30 +33,22 @@ try {
   const config = builderConfigFromEnv(env);
   // Without a configured token the builder still gets one: a random one only this process knows.
   const token = config.token ?? randomBytes(24).toString("base64url");
-  const builder = await createBuilder({ ...config, token }, env, { log });
+  const { storage } = config;
+  // One credentials source for the builder's uploads and the edge's presigned URLs.
+  const credentials = storage.s3 ? nodeCredentials(storage) : undefined;
+  const builder = await createBuilder({ ...config, token }, env, { log, ...(credentials ? { credentials } : {}) });
   const nixVersion = await checkHost(builder.source);
   const grpc = await startGrpcServer(builder.backend, { port: config.grpcPort, token, host: env.NIXPORT_GRPC_HOST ?? (config.token ? "0.0.0.0" : "127.0.0.1"), log });
-  const s3 = env.NIXPORT_S3_BUCKET
-    ? {
-        endpoint: env.NIXPORT_S3_ENDPOINT ?? `https://s3.${env.NIXPORT_S3_REGION ?? "us-east-1"}.amazonaws.com`,
-        bucket: env.NIXPORT_S3_BUCKET,
-        region: env.NIXPORT_S3_REGION ?? "us-east-1",
-        accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
-        secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
-        pathStyle: true,
-        ...(env.NIXPORT_S3_PREFIX ? { prefix: env.NIXPORT_S3_PREFIX } : {}),
-      }
-    : undefined;
   const edge = createNodeEdge({
     builder: connectBuilder({ baseUrl: `http://127.0.0.1:${grpc.port}`, token }),
-    ...(s3 ? { s3 } : { root: config.dataDir }),
-    ...(env.NIXPORT_PUBLIC_BLOB_URL ? { publicBlobURL: env.NIXPORT_PUBLIC_BLOB_URL } : {}),
+    storage,
+    ...(credentials ? { credentials } : {}),
     config: { source: builder.source.description, ...(Number(env.NIXPORT_PULL_WAIT_SECONDS) > 0 ? { pullWaitSeconds: Number(env.NIXPORT_PULL_WAIT_SECONDS) } : {}) },
     accessLog: accessLogLines("nixport"),
     ...pullAuthFromEnv(env),
   });
   const http = await listen(edge.app, { port: Number(env.PORT ?? 8080), hostname: env.HOST ?? "0.0.0.0" });
-  log("nixport listening", { registry: http.url, grpc: grpc.port, source: builder.source.description, store: s3 ? `s3://${s3.bucket}` : config.dataDir, nix: nixVersion });
+  log("nixport listening", { registry: http.url, grpc: grpc.port, source: builder.source.description, store: storage.s3 ? `s3://${storage.s3.bucket}/${storage.prefix}` : config.dataDir, nix: nixVersion });
   stopOnSignals(
     builder,
     async () => {

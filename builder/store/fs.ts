@@ -1,5 +1,6 @@
 /**
- * The embedded default store: the layout of common/storage/layout.ts as files under one folder.
+ * The embedded default store: the layout of common/storage/layout.ts as files under one folder
+ * (under a prefix inside it, when one is configured).
  *
  * Every write goes to a fresh file in <root>/.tmp/ (same filesystem), is fsynced, and is then
  * renamed onto its key, so a reader or a crash sees the whole object or nothing. Keys come
@@ -9,6 +10,7 @@ import { randomUUID } from "node:crypto";
 import { copyFile, link, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { dirname, join, resolve, sep } from "node:path";
+import { layoutPrefix } from "../../common/storage/layout.ts";
 import { removeStale } from "../sweep.ts";
 import { blobKeyOf, checkRange, InvalidKeyError, layoutKeyOf, RangeNotSatisfiableError, recordKeyOf } from "./keys.ts";
 import type { BlobStore, ByteRange, ObjectStat } from "./types.ts";
@@ -18,10 +20,13 @@ const COPY_INSTEAD = new Set(["EXDEV", "EPERM", "EMLINK", "ENOTSUP", "EOPNOTSUPP
 
 export class FsBlobStore implements BlobStore {
   readonly root: string;
+  /** Folders inside root that hold the layout ("" or "a/b/"). */
+  readonly prefix: string;
   private readonly tmpDir: string;
 
-  constructor(rootDir: string) {
+  constructor(rootDir: string, prefix = "") {
     this.root = resolve(rootDir);
+    this.prefix = layoutPrefix(prefix);
     this.tmpDir = join(this.root, ".tmp");
   }
 
@@ -134,7 +139,7 @@ export class FsBlobStore implements BlobStore {
 
   /** The file of a layout key; a second guard on top of the key checks. */
   private pathOf(key: string): string {
-    const path = resolve(this.root, key);
+    const path = resolve(this.root, this.prefix + key);
     if (!path.startsWith(this.root + sep) || key.includes("\0")) {
       throw new InvalidKeyError(`key escapes the store: ${JSON.stringify(key)}`);
     }

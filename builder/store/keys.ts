@@ -2,13 +2,10 @@
  * Checks on what callers hand a store, done before any I/O: storage keys come only from the
  * layout in common/storage/layout.ts, so no key can name anything outside the store's root or prefix.
  */
-import { blobKey, imageRecordKey, layerRecordKey } from "../../common/storage/layout.ts";
+import { blobKey, imageRecordKey, InvalidKeyError, layerRecordKey } from "../../common/storage/layout.ts";
 import type { ByteRange } from "./types.ts";
 
-/** A key or digest outside the layout. */
-export class InvalidKeyError extends Error {
-  override name = "InvalidKeyError";
-}
+export { InvalidKeyError };
 
 /** A range that starts at or past the end of the blob (HTTP 416). */
 export class RangeNotSatisfiableError extends Error {
@@ -16,13 +13,7 @@ export class RangeNotSatisfiableError extends Error {
 }
 
 /** The storage key of a blob; throws InvalidKeyError unless `digest` is `sha256:<64 hex>`. */
-export function blobKeyOf(digest: string): string {
-  try {
-    return blobKey(digest);
-  } catch (err) {
-    throw new InvalidKeyError((err as Error).message);
-  }
-}
+export const blobKeyOf = blobKey;
 
 const RECORD_RE = /^(layers|images)\/([^/]*)\.json$/;
 
@@ -38,7 +29,7 @@ export function recordKeyOf(key: string): string {
       const rebuilt = m[1] === "layers" ? layerRecordKey(name) : imageRecordKey(name);
       if (rebuilt === key) return key;
     } catch {
-      // falls through to the error below
+      // falls through to the error below, which names the whole key
     }
   }
   throw new InvalidKeyError(`not a record key of the layout: ${JSON.stringify(key)}`);

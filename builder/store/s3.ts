@@ -14,10 +14,11 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { AwsClient } from "aws4fetch";
-import { blobKeyOf, checkRange, InvalidKeyError, RangeNotSatisfiableError, recordKeyOf } from "./keys.ts";
+import { layoutPrefix } from "../../common/storage/layout.ts";
+import type { CredentialsProvider, S3Credentials } from "../../common/storage/s3.ts";
+import { blobKeyOf, checkRange, RangeNotSatisfiableError, recordKeyOf } from "./keys.ts";
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from "./retry.ts";
-import type { BlobStore, BlobURLSigner, ByteRange, ObjectStat } from "./types.ts";
+import type { BlobStore, ByteRange, ObjectStat } from "./types.ts";
 
 export interface S3StoreOptions {
   /** e.g. https://<account>.r2.cloudflarestorage.com; AWS's regional endpoint when absent. */
@@ -26,33 +27,31 @@ export interface S3StoreOptions {
   bucket: string;
   /** Folder inside the bucket that holds the layout, e.g. "nixport" (no leading slash). */
   prefix?: string;
-  /** Static credentials; the SDK's default chain (env, profile, role) when absent. */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /**
+   * Static credentials or a provider (the one the edge's presigner uses too, see
+   * common/storage/node-credentials.ts); the SDK's default chain when absent.
+   */
+  credentials?: S3Credentials | CredentialsProvider;
   /** Bucket in the path rather than the host name (R2 and Swift want this). */
   forcePathStyle?: boolean;
   retry?: Partial<RetryPolicy>;
   /** Files larger than this go up in multipart uploads of parts this size (min 5 MiB). */
   partSize?: number;
-  /** The time presigned URLs are signed at; tests move it. */
-  clock?: () => Date;
 }
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
-const PREFIX_RE = /^([A-Za-z0-9._-]+\/)*$/;
 
-export class S3BlobStore implements BlobStore, BlobURLSigner {
+export class S3BlobStore implements BlobStore {
   /** The SDK client; exposed so callers can add middleware (tests inject faults with it). */
   readonly client: S3Client;
   readonly bucket: string;
   readonly prefix: string;
-  private readonly options: S3StoreOptions;
   private readonly retry: RetryPolicy;
   private readonly partSize: number;
 
   constructor(options: S3StoreOptions) {
-    this.options = options;
     this.bucket = options.bucket;
-    this.prefix = normalizePrefix(options.prefix ?? "");
+    this.prefix = layoutPrefix(options.prefix ?? "");
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.partSize = Math.max(MIN_PART_SIZE, options.partSize ?? 8 * 1024 * 1024);
     this.client = new S3Client({
@@ -118,22 +117,6 @@ export class S3BlobStore implements BlobStore, BlobURLSigner {
     await this.put(fullKey, new TextEncoder().encode(json), "application/json");
   }
 
-  /** A query-signed (SigV4) GET URL; any HTTP client can fetch it, with Range if it likes. */
-  async presignGet(digest: string, expiresSeconds: number): Promise<string> {
-    const key = this.keyOf(blobKeyOf(digest));
-    if (!Number.isSafeInteger(expiresSeconds) || expiresSeconds < 1 || expiresSeconds > 604_800) {
-      throw new RangeError(`presign expiry must be 1..604800 seconds, got ${expiresSeconds}`);
-    }
-    const credentials = await this.client.config.credentials();
-    const signer = new AwsClient({ ...credentials, service: "s3", region: this.options.region });
-    const url = new URL(this.objectURL(key));
-    url.searchParams.set("X-Amz-Expires", String(expiresSeconds));
-    const now = (this.options.clock ?? (() => new Date()))();
-    const datetime = now.toISOString().replace(/[:-]|\.\d{3}/g, "");
-    const signed = await signer.sign(url.toString(), { method: "GET", aws: { signQuery: true, datetime } });
-    return signed.url;
-  }
-
   /** Ends the client's keep-alive connections. */
   destroy(): void {
     this.client.destroy();
@@ -141,17 +124,6 @@ export class S3BlobStore implements BlobStore, BlobURLSigner {
 
   private keyOf(layoutKey: string): string {
     return this.prefix + layoutKey;
-  }
-
-  private objectURL(key: string): string {
-    const { endpoint, region } = this.options;
-    const base = new URL(endpoint ?? `https://s3.${region}.amazonaws.com`);
-    const path = key.split("/").map(encodeURIComponent).join("/");
-    // Dotted bucket names break virtual-host TLS, so they go in the path, as the SDK does.
-    if (this.options.forcePathStyle || this.bucket.includes(".")) {
-      return `${base.origin}${base.pathname.replace(/\/$/, "")}/${this.bucket}/${path}`;
-    }
-    return `${base.protocol}//${this.bucket}.${base.host}${base.pathname.replace(/\/$/, "")}/${path}`;
   }
 
   private async headSize(key: string): Promise<number | null> {
@@ -187,14 +159,6 @@ export class S3BlobStore implements BlobStore, BlobURLSigner {
   private call<T>(what: string, attempt: () => Promise<T>): Promise<T> {
     return withRetry(what, this.retry, isRetryable, attempt);
   }
-}
-
-/** "a/b" and "a/b/" both become "a/b/"; anything that could climb out is refused. */
-function normalizePrefix(prefix: string): string {
-  const p = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
-  const climbs = p.split("/").some((seg) => seg === "." || seg === "..");
-  if (!PREFIX_RE.test(p) || climbs) throw new InvalidKeyError(`invalid S3 prefix: ${JSON.stringify(prefix)}`);
-  return p;
 }
 
 /** Client errors (except timeouts and throttling) will fail the same way again. */

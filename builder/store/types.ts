@@ -39,12 +39,3 @@ export interface BlobStore {
    */
   sweepTemp?(ageMs: number): Promise<number>;
 }
-
-/**
- * Optional capability of a store whose blobs a client can fetch directly (S3, R2): a
- * short-lived URL for a plain HTTP GET, so blob bytes never pass through the edge.
- */
-export interface BlobURLSigner {
-  /** A GET URL for the blob `digest` valid for `expiresSeconds` (Range requests allowed). */
-  presignGet(digest: string, expiresSeconds: number): Promise<string>;
-}

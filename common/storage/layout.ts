@@ -5,8 +5,14 @@
  *   layers/<layerKey>.json   layer cache: store-path set → LayerRecord
  *   images/<imageKey>.json   manifest cache for immutable sources → ImageRecord
  *
- * A record is written only after everything it points to exists.
+ * A record is written only after everything it points to exists. A store may hold the layout
+ * under a key prefix (NIXPORT_S3_PREFIX), the same for every reader and writer of it.
  */
+
+/** A key, digest or prefix outside the layout: a caller's bug, never a storage failure. */
+export class InvalidKeyError extends Error {
+  override name = "InvalidKeyError";
+}
 
 const HEX64_RE = /^[a-f0-9]{64}$/;
 /** Layer and image keys are lowercase hex or base32 of a hash, nothing else. */
@@ -15,18 +21,32 @@ const RECORD_KEY_RE = /^[a-z0-9]{16,128}$/;
 /** Storage key of a blob; throws on anything that is not a sha256 digest. */
 export function blobKey(digest: string): string {
   const hex = digest.startsWith("sha256:") ? digest.slice(7) : "";
-  if (!HEX64_RE.test(hex)) throw new Error(`not a sha256 digest: ${JSON.stringify(digest)}`);
+  if (!HEX64_RE.test(hex)) throw new InvalidKeyError(`not a sha256 digest: ${JSON.stringify(digest)}`);
   return `blobs/sha256/${hex}`;
 }
 
 export function layerRecordKey(layerKey: string): string {
-  if (!RECORD_KEY_RE.test(layerKey)) throw new Error(`invalid layer key: ${JSON.stringify(layerKey)}`);
+  if (!RECORD_KEY_RE.test(layerKey)) throw new InvalidKeyError(`invalid layer key: ${JSON.stringify(layerKey)}`);
   return `layers/${layerKey}.json`;
 }
 
 export function imageRecordKey(imageKey: string): string {
-  if (!RECORD_KEY_RE.test(imageKey)) throw new Error(`invalid image key: ${JSON.stringify(imageKey)}`);
+  if (!RECORD_KEY_RE.test(imageKey)) throw new InvalidKeyError(`invalid image key: ${JSON.stringify(imageKey)}`);
   return `images/${imageKey}.json`;
+}
+
+const PREFIX_RE = /^([A-Za-z0-9._-]+\/)*$/;
+
+/**
+ * The canonical form of a key prefix: "" or folders ending in "/" ("a/b" and "a/b/" both
+ * become "a/b/"). Anything that could climb out of the prefix, or that is not a plain
+ * folder name, is refused.
+ */
+export function layoutPrefix(prefix: string): string {
+  const p = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
+  const climbs = p.split("/").some((seg) => seg === "." || seg === "..");
+  if (!PREFIX_RE.test(p) || climbs) throw new InvalidKeyError(`invalid storage prefix: ${JSON.stringify(prefix)}`);
+  return p;
 }
 
 /** What the layer cache remembers of a written layer. */

@@ -11,22 +11,25 @@ import type { Hono } from "hono";
 import { createEdge, type EdgeApp, type EdgeConfig, type EdgeDeps } from "../app.ts";
 import type { BuilderClient } from "../builder/client.ts";
 import { MemoryTagCache, type TagCache, TieredTagCache } from "../cache.ts";
-import { publicBlobURL } from "../storage/public-url.ts";
-import { type S3Config, S3BlobReader } from "../storage/s3.ts";
-import { type BlobReader, withBlobURL } from "../storage/types.ts";
+import type { StorageConfig } from "../../common/storage/config.ts";
+import { nodeCredentials } from "../../common/storage/node-credentials.ts";
+import type { CredentialsProvider } from "../../common/storage/s3.ts";
+import { blobReaderFor } from "../storage/from-config.ts";
+import type { BlobReader } from "../storage/types.ts";
 import { FileTagCache } from "./file-cache.ts";
 import { FsBlobReader } from "./fs-store.ts";
 import { adapterError, answerOutsideTheApp, missingHost } from "./http-errors.ts";
 
 export interface NodeEdgeOptions {
   builder: BuilderClient;
-  /** Filesystem store root (<root>/blobs/sha256/<hex>); ignored when s3 is set. */
-  root?: string;
-  /** Read from S3 and redirect blob GETs with presigned URLs instead. */
-  s3?: S3Config;
-  /** Redirect blob GETs to this public URL of the store. */
-  publicBlobURL?: string;
-  /** Keep the tag cache in files here (default: <root>/tags when root is set, else memory). */
+  /**
+   * The store (common/storage/config.ts): the filesystem folder, or an S3 bucket read with
+   * signed requests and redirected to with presigned URLs; a public URL to redirect to.
+   */
+  storage: StorageConfig;
+  /** S3 credentials; default: the configured keys, else the AWS SDK's default chain. */
+  credentials?: CredentialsProvider;
+  /** Keep the tag cache in files here (default: <dataDir>/tags for a filesystem store, else memory). */
   tagCacheDir?: string | null;
   config?: Partial<EdgeConfig>;
   /** Pull authentication; off when absent. */
@@ -35,17 +38,14 @@ export interface NodeEdgeOptions {
   accessLog?: EdgeDeps["accessLog"];
 }
 
-export function nodeBlobReader(o: NodeEdgeOptions): BlobReader {
-  let reader: BlobReader;
-  if (o.s3) reader = new S3BlobReader(o.s3);
-  else if (o.root) reader = new FsBlobReader(o.root);
-  else throw new Error("the Node edge needs a store: root or s3");
-  return o.publicBlobURL ? withBlobURL(reader, publicBlobURL(o.publicBlobURL)) : reader;
+export function nodeBlobReader(o: Pick<NodeEdgeOptions, "storage" | "credentials">): BlobReader {
+  const credentials = o.storage.s3 ? (o.credentials ?? nodeCredentials(o.storage)) : undefined;
+  return blobReaderFor(o.storage, { local: (c) => new FsBlobReader(c.dataDir, c.prefix), ...(credentials ? { credentials } : {}) });
 }
 
 export function createNodeEdge(o: NodeEdgeOptions): EdgeApp {
   const staleSeconds = o.config?.staleSeconds ?? 86_400;
-  const dir = o.tagCacheDir === undefined ? (o.root && !o.s3 ? join(o.root, "tags") : null) : o.tagCacheDir;
+  const dir = o.tagCacheDir === undefined ? (o.storage.s3 ? null : join(o.storage.dataDir, "tags")) : o.tagCacheDir;
   // Memory in front of the files: a hit is answered without touching the disk.
   const memory = new MemoryTagCache(staleSeconds);
   const tagCache: TagCache = dir ? new TieredTagCache([memory, new FileTagCache(dir, staleSeconds)]) : memory;

@@ -1,12 +1,12 @@
 /**
- * The filesystem store for the all-in-one server: blobs at <root>/blobs/sha256/<hex>, the
- * layout the builder's filesystem store writes (common/storage/layout.ts). No signer here, so blob
- * GETs stream through the edge, with Range.
+ * The filesystem store for the all-in-one server: blobs at <root>/<prefix>blobs/sha256/<hex>,
+ * the layout the builder's filesystem store writes (common/storage/layout.ts). No signer here,
+ * so blob GETs stream through the edge, with Range.
  */
 import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { blobKey } from "../../common/storage/layout.ts";
+import { blobKey, layoutPrefix } from "../../common/storage/layout.ts";
 import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "../storage/types.ts";
 
 function isMissing(err: unknown): boolean {
@@ -15,10 +15,17 @@ function isMissing(err: unknown): boolean {
 }
 
 export class FsBlobReader implements BlobReader {
-  constructor(readonly root: string) {}
+  private readonly prefix: string;
+
+  constructor(
+    readonly root: string,
+    prefix = "",
+  ) {
+    this.prefix = layoutPrefix(prefix);
+  }
 
   private path(digest: string): string {
-    return join(this.root, blobKey(digest));
+    return join(this.root, this.prefix + blobKey(digest));
   }
 
   async stat(digest: string): Promise<BlobInfo | null> {

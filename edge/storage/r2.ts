@@ -15,16 +15,20 @@ export interface R2BucketLike {
 }
 
 export class R2BlobReader implements BlobReader {
-  constructor(private readonly bucket: R2BucketLike) {}
+  /** `prefix`: the layout's folder in the bucket (layoutPrefix form), as the builder writes it. */
+  constructor(
+    private readonly bucket: R2BucketLike,
+    private readonly prefix = "",
+  ) {}
 
   async stat(digest: string): Promise<BlobInfo | null> {
-    const head = await this.bucket.head(blobKey(digest));
+    const head = await this.bucket.head(this.prefix + blobKey(digest));
     return head ? { digest, size: head.size } : null;
   }
 
   async get(digest: string, range?: ByteRange): Promise<BlobBody | null> {
     const options = range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : undefined;
-    const obj = await this.bucket.get(blobKey(digest), options);
+    const obj = await this.bucket.get(this.prefix + blobKey(digest), options);
     if (!obj) return null;
     return range ? { digest, size: obj.size, stream: obj.body, range } : { digest, size: obj.size, stream: obj.body };
   }

@@ -4,7 +4,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { publicBlobURL } from "../../edge/storage/public-url.ts";
-import { s3Presigner } from "../../edge/storage/s3.ts";
+import { staticCredentials } from "../../common/storage/s3.ts";
+import { blobPresigner } from "../../edge/storage/s3.ts";
 import { withBlobURL } from "../../edge/storage/types.ts";
 import { makeEdge, ociError, ZERO_DIGEST, type Edge } from "./harness.ts";
 
@@ -15,12 +16,9 @@ function presigningEdge(): Edge {
     blobs: (store) =>
       withBlobURL(
         store,
-        s3Presigner({
-          endpoint: "https://account.r2.cloudflarestorage.com",
-          bucket: "nixport",
-          region: "auto",
-          accessKeyId: "AKIDEXAMPLE",
-          secretAccessKey: "secret",
+        blobPresigner({
+          location: { endpoint: "https://account.r2.cloudflarestorage.com", bucket: "nixport", region: "auto" },
+          credentials: staticCredentials({ accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" }),
           windowSeconds: 300,
           marginSeconds: 600,
           now: () => clock,

@@ -13,11 +13,16 @@ blobReaderContract("memory", async () => {
   return { reader: store, put: async (d, b) => store.put(d, b) };
 });
 
-blobReaderContract("R2 binding", async () => {
-  const listed = ["ab", "cd"].map((x) => blobKey(`sha256:${x.repeat(32)}`));
-  await env.SCRATCH.delete(listed);
-  return { reader: new R2BlobReader(env.SCRATCH), put: async (d, b) => void (await env.SCRATCH.put(blobKey(d), b)) };
-});
+blobReaderContract(
+  "R2 binding",
+  async (prefix) => {
+    const listed = ["ab", "cd"].map((x) => blobKey(`sha256:${x.repeat(32)}`));
+    await env.SCRATCH.delete([...listed, ...listed.map((k) => `team/cache/${k}`)]);
+    const putObject = async (key: string, b: Uint8Array) => void (await env.SCRATCH.put(key, b));
+    return { reader: new R2BlobReader(env.SCRATCH, prefix), put: (d, b) => putObject(prefix + blobKey(d), b), putObject };
+  },
+  { prefixes: true },
+);
 
 describe("storage helpers", () => {
   it("readSmallBlob refuses blobs over the limit", async () => {
@@ -32,5 +37,7 @@ describe("storage helpers", () => {
     const d = `sha256:${"12".repeat(32)}`;
     const reader = withBlobURL(new MemoryBlobStore(), publicBlobURL("https://cdn.example.com/bucket/"));
     expect(await reader.blobURL!(d)).toEqual({ status: 307, location: `https://cdn.example.com/bucket/blobs/sha256/${"12".repeat(32)}` });
+    const prefixed = publicBlobURL("https://cdn.example.com/bucket", "team/cache/");
+    expect(await prefixed(d)).toEqual({ status: 307, location: `https://cdn.example.com/bucket/team/cache/blobs/sha256/${"12".repeat(32)}` });
   });
 });

@@ -14,12 +14,12 @@ import { KNOWN_PACKAGES, ociError } from "./harness.ts";
 
 const DOCKER = "application/vnd.docker.distribution.manifest.v2+json";
 
-/** Stores a manifest in R2 and its tag in KV, as the builder and an earlier pull would. */
-async function seed(tag: string): Promise<{ digest: string; bytes: Uint8Array }> {
+/** Stores a manifest in R2 (under a prefix) and its tag in KV, as the builder and an earlier pull would. */
+async function seed(tag: string, prefix = ""): Promise<{ digest: string; bytes: Uint8Array }> {
   const bytes = new TextEncoder().encode(JSON.stringify({ schemaVersion: 2, mediaType: DOCKER, config: {}, layers: [], tag }));
   const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const digest = `sha256:${[...hash].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-  await env.BLOBS.put(blobKey(digest), bytes);
+  await env.BLOBS.put(prefix + blobKey(digest), bytes);
   await new KVTagCache(env.TAGS).put(requestKey({ arch: "amd64", packages: ["git"], tag }), {
     digest, mediaType: DOCKER, size: bytes.byteLength, expires: null,
   });
@@ -106,6 +106,26 @@ describe("createWorker with other bindings", () => {
       expect(builders.get(chosen)!.calls.map((c) => c.packages)).toContainEqual(packages);
     }
     expect([...builders.values()].reduce((n, b) => n + b.calls.length, 0)).toBe(names.length);
+  });
+
+  it("reads R2 and redirects under S3_PREFIX, the folder the builders write to", async () => {
+    const { digest, bytes } = await seed("prefixed", "team/cache/");
+    const worker = createWorker(() => ({ build: () => Promise.reject(new Error("unused")) }));
+    const prefixed = { ...base, S3_PREFIX: "team/cache" };
+    const manifest = await worker.fetch(new Request("https://r.test/v2/git/manifests/prefixed"), prefixed);
+    expect([manifest.status, manifest.headers.get("docker-content-digest")]).toEqual([200, digest]);
+    expect(new Uint8Array(await manifest.arrayBuffer())).toEqual(bytes);
+    const blob = await worker.fetch(new Request(`https://r.test/v2/git/blobs/${digest}`, { headers: { Range: "bytes=2-5" } }), prefixed);
+    expect(blob.status).toBe(206);
+    expect(new Uint8Array(await blob.arrayBuffer())).toEqual(bytes.slice(2, 6));
+    // Without the prefix the same Worker finds nothing: the objects are only under it.
+    const unprefixed = await worker.fetch(new Request(`https://r.test/v2/git/blobs/${digest}`, { method: "HEAD" }), { ...base });
+    expect(unprefixed.status).toBe(404);
+    const pub = await worker.fetch(new Request(`https://r.test/v2/git/blobs/${digest}`), { ...prefixed, PUBLIC_BLOB_URL: "https://blobs.example.com" });
+    expect(pub.headers.get("location")).toBe(`https://blobs.example.com/team/cache/${blobKey(digest)}`);
+    const s3env = { ...prefixed, S3_ENDPOINT: "https://acct.r2.cloudflarestorage.com", S3_ACCESS_KEY_ID: "id", S3_SECRET_ACCESS_KEY: "secret", S3_BUCKET: "nixport" };
+    const signed = await worker.fetch(new Request(`https://r.test/v2/git/blobs/${digest}`), s3env);
+    expect(new URL(signed.headers.get("location")!).pathname).toBe(`/nixport/team/cache/${blobKey(digest)}`);
   });
 
   it("answers a Worker without storage with a well-formed error", async () => {

@@ -16,6 +16,7 @@ import { MemoryBlobStore } from "../../edge/storage/memory.ts";
 import { blobKey } from "../../common/storage/layout.ts";
 import { type FuzzContext, type FuzzRequest, generateRequests } from "../support/fuzz-requests.ts";
 import { exchange, judgeAnswer, type RawResponse } from "../support/raw-http.ts";
+import { storageConfigFromEnv } from "../../common/storage/config.ts";
 
 const SEED = 0x6e697870; // "nixp"
 const COUNT = 1500;
@@ -57,7 +58,7 @@ describe("edge fuzz over a socket", () => {
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "nixport-fuzz-"));
     builder = new MemoryBuilder({ packages: PACKAGES, store: new MirroredBlobStore(root) });
-    const edge = createNodeEdge({ builder, root, config: { source: "fuzz packages" } });
+    const edge = createNodeEdge({ builder, storage: storageConfigFromEnv({ NIXPORT_DATA: root }), config: { source: "fuzz packages" } });
     vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => void logged.push(args));
     server = await listen(edge.app, { port: 0 });
   });

@@ -11,6 +11,7 @@ import { fixturePkgs } from "../support/fixture-pkgs.ts";
 import { freePort, startRegistry, type RunningRegistry } from "../support/registry.ts";
 import { checkFsStore } from "../support/store-check.ts";
 import { startSwift } from "../support/swift.ts";
+import { storageConfigFromEnv } from "../../common/storage/config.ts";
 
 // Faults and concurrency against the all-in-one server: many identical cold pulls, crashes
 // mid-build, object storage going away, the builder unreachable, a full disk.
@@ -169,7 +170,7 @@ describe("faults and concurrency", () => {
     expect(cached.status).toBe(200);
     await r.stop();
     const closed = await freePort();
-    const { app } = createNodeEdge({ builder: connectBuilder({ baseUrl: `http://127.0.0.1:${closed}` }), root: r.dataDir });
+    const { app } = createNodeEdge({ builder: connectBuilder({ baseUrl: `http://127.0.0.1:${closed}` }), storage: storageConfigFromEnv({ NIXPORT_DATA: r.dataDir }) });
     const get = (path: string, init: RequestInit = {}) => app.fetch(new Request(`http://registry.test/v2/${path}`, init));
 
     const byTag = await get("hello/manifests/latest", { headers: { accept: DOCKER_V2 } });

@@ -7,12 +7,16 @@ import {
   CreateBucketCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { layerRecordKey } from "../../common/storage/layout.ts";
+import { blobKey, layerRecordKey } from "../../common/storage/layout.ts";
+import { s3Presigner, staticCredentials } from "../../common/storage/s3.ts";
 import { createStoreFromEnv } from "../../builder/store/index.ts";
 import { S3BlobStore, type S3StoreOptions } from "../../builder/store/s3.ts";
+import { S3BlobReader } from "../../edge/storage/s3.ts";
+import { blobReaderContract } from "../edge/blob-reader-contract.ts";
 import { startSwift, type SwiftS3 } from "../support/swift.ts";
 import { describeBlobStoreContract, digestOf, readAll } from "./store-contract.ts";
 
@@ -87,7 +91,21 @@ describeBlobStoreContract("s3 (Swift)", async () => {
   };
 });
 
-describe("S3BlobStore presigned GET", () => {
+// The edge's S3 reader, signing its reads as the Worker does, against what lands in the bucket.
+blobReaderContract(
+  "S3 (Swift)",
+  async (prefix) => {
+    const bucket = await newBucket();
+    const credentials = staticCredentials({ accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey });
+    const reader = new S3BlobReader({ location: { endpoint: swift.endpoint, bucket, region: swift.region }, prefix, credentials });
+    const putObject = async (key: string, bytes: Uint8Array) => void (await admin.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes })));
+    return { reader, put: (d, b) => putObject(prefix + blobKey(d), b), putObject };
+  },
+  { prefixes: true },
+);
+
+/** The house's presigner (common/storage/s3.ts) against what S3BlobStore wrote, under its prefix. */
+describe("presigned GET of what the store wrote", () => {
   const bytes = randomBytes(5000);
   const digest = digestOf(bytes);
   let bucket: string;
@@ -97,8 +115,16 @@ describe("S3BlobStore presigned GET", () => {
     await store.putBlobBytes(digest, bytes, "application/vnd.oci.image.layer.v1.tar+gzip");
     store.destroy();
   });
-  const presign = (extra: Partial<S3StoreOptions> = {}, expires = 300) =>
-    new S3BlobStore(storeOptions(bucket, extra)).presignGet(digest, expires);
+  /** Signed at `at` (ms), valid for `expires` seconds (a one-second window plus the rest as margin). */
+  const presign = (o: { secret?: string; at?: () => number } = {}, expires = 300) =>
+    s3Presigner({
+      location: { endpoint: swift.endpoint, bucket, region: swift.region },
+      prefix: "nixport/cache/",
+      credentials: staticCredentials({ accessKeyId: swift.accessKeyId, secretAccessKey: o.secret ?? swift.secretAccessKey }),
+      windowSeconds: 1,
+      marginSeconds: expires - 1,
+      now: o.at ?? Date.now,
+    })(blobKey(digest));
 
   it("is fetchable by plain fetch", async () => {
     const res = await fetch(await presign());
@@ -115,18 +141,18 @@ describe("S3BlobStore presigned GET", () => {
   });
 
   it("is refused when signed with a wrong secret", async () => {
-    const url = await presign({ credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: "wrong" } });
+    const url = await presign({ secret: "wrong" });
     const res = await fetch(url);
     await res.arrayBuffer();
     expect(res.status).toBe(403);
   });
 
   it("is refused once expired, and accepted within its lifetime", async () => {
-    const hourAgo = () => new Date(Date.now() - 3600_000);
-    const expired = await fetch(await presign({ clock: hourAgo }, 60));
+    const hourAgo = () => Date.now() - 3600_000;
+    const expired = await fetch(await presign({ at: hourAgo }, 60));
     await expired.arrayBuffer();
     expect(expired.status).toBe(403);
-    const stillValid = await fetch(await presign({ clock: hourAgo }, 7200));
+    const stillValid = await fetch(await presign({ at: hourAgo }, 7200));
     await stillValid.arrayBuffer();
     expect(stillValid.status).toBe(200);
   });

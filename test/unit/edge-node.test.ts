@@ -13,6 +13,7 @@ import { FileTagCache } from "../../edge/node/file-cache.ts";
 import { FsBlobReader } from "../../edge/node/fs-store.ts";
 import { blobKey } from "../../common/storage/layout.ts";
 import { blobReaderContract } from "../edge/blob-reader-contract.ts";
+import { storageConfigFromEnv } from "../../common/storage/config.ts";
 
 const dirs: string[] = [];
 async function tempRoot(): Promise<string> {
@@ -24,16 +25,21 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-async function putFile(root: string, digest: string, bytes: Uint8Array): Promise<void> {
-  const path = join(root, blobKey(digest));
+async function putObject(root: string, key: string, bytes: Uint8Array): Promise<void> {
+  const path = join(root, key);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, bytes);
 }
+const putFile = (root: string, digest: string, bytes: Uint8Array) => putObject(root, blobKey(digest), bytes);
 
-blobReaderContract("filesystem", async () => {
-  const root = await tempRoot();
-  return { reader: new FsBlobReader(root), put: (d, b) => putFile(root, d, b) };
-});
+blobReaderContract(
+  "filesystem",
+  async (prefix) => {
+    const root = await tempRoot();
+    return { reader: new FsBlobReader(root, prefix), put: (d, b) => putObject(root, prefix + blobKey(d), b), putObject: (k, b) => putObject(root, k, b) };
+  },
+  { prefixes: true },
+);
 
 describe("FileTagCache", () => {
   it("keeps entries across instances, drops them after expiry plus the stale window, keeps commits forever", async () => {
@@ -71,7 +77,7 @@ describe("the Node edge over HTTP", () => {
   beforeAll(async () => {
     root = await tempRoot();
     memory = new MemoryBuilder({ packages: ["git", "htop"] });
-    server = await listen(createNodeEdge({ root, builder: diskBuilder() }).app);
+    server = await listen(createNodeEdge({ storage: storageConfigFromEnv({ NIXPORT_DATA: root }), builder: diskBuilder() }).app);
   });
   afterAll(() => server.close());
 
@@ -104,7 +110,7 @@ describe("the Node edge over HTTP", () => {
   });
 
   it("remembers tags across restarts in <root>/tags", async () => {
-    const restarted = await listen(createNodeEdge({ root, builder: diskBuilder() }).app);
+    const restarted = await listen(createNodeEdge({ storage: storageConfigFromEnv({ NIXPORT_DATA: root }), builder: diskBuilder() }).app);
     try {
       const res = await fetch(`${restarted.url}/v2/git/manifests/latest`);
       expect(res.status).toBe(200);
@@ -127,7 +133,7 @@ describe("access log", () => {
   it("reports one entry per request with status, time and the OCI error code", async () => {
     const entries: { method: string; path: string; status: number; ms: number; error?: string }[] = [];
     const root = await tempRoot();
-    const { app } = createNodeEdge({ builder: new MemoryBuilder({ packages: ["hello"] }), root, tagCacheDir: null, accessLog: (e) => entries.push(e) });
+    const { app } = createNodeEdge({ builder: new MemoryBuilder({ packages: ["hello"] }), storage: storageConfigFromEnv({ NIXPORT_DATA: root }), tagCacheDir: null, accessLog: (e) => entries.push(e) });
     await app.request("/v2/");
     await app.request("/v2/Bad..Name/manifests/latest");
     await app.request("/v2/hello/blobs/sha256:" + "0".repeat(64), { method: "HEAD" });

@@ -1,8 +1,11 @@
-// Store plumbing without I/O: key checks, retries, S3 prefixes and URLs, choice of store.
+// Store plumbing without I/O: key checks, retries, S3 prefixes and URLs, choice of store, and
+// the one storage configuration (common/storage/config.ts) both sides are made from.
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { storageConfigFromEnv, storageConfigFromWorker, type Env } from "../../common/storage/config.ts";
 import { imageRecordKey, layerRecordKey } from "../../common/storage/layout.ts";
-import { createStoreFromEnv, urlSignerOf } from "../../builder/store/index.ts";
+import { s3Presigner, staticCredentials } from "../../common/storage/s3.ts";
+import { createStoreFromEnv } from "../../builder/store/index.ts";
 import { FsBlobStore } from "../../builder/store/fs.ts";
 import { blobKeyOf, checkRange, InvalidKeyError, layoutKeyOf, recordKeyOf } from "../../builder/store/keys.ts";
 import { withRetry } from "../../builder/store/retry.ts";
@@ -78,9 +81,16 @@ describe("withRetry", () => {
   });
 });
 
+/** The presigned URL of a blob key under the configuration the environment gives. */
+async function presignFromEnv(env: Env, key: string, now = Date.now(), expiresSeconds = 300): Promise<URL> {
+  const config = storageConfigFromEnv(env);
+  const credentials = staticCredentials(config.credentials!);
+  const sign = s3Presigner({ location: config.s3!, prefix: config.prefix, credentials, windowSeconds: 1, marginSeconds: expiresSeconds - 1, now: () => now });
+  return new URL(await sign(key));
+}
+
 describe("S3BlobStore without I/O", () => {
-  const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" };
-  const digest = `sha256:${HEX}`;
+  const aws = { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret" };
 
   it("normalizes the prefix and refuses ones that could climb out", () => {
     expect(new S3BlobStore({ region: "us-east-1", bucket: "b", prefix: "a/b" }).prefix).toBe("a/b/");
@@ -92,8 +102,7 @@ describe("S3BlobStore without I/O", () => {
   });
 
   it("presigns a virtual-hosted AWS URL under the prefix", async () => {
-    const store = new S3BlobStore({ region: "eu-west-1", bucket: "layers", prefix: "nix", credentials });
-    const url = new URL(await store.presignGet(digest, 300));
+    const url = await presignFromEnv({ NIXPORT_S3_REGION: "eu-west-1", NIXPORT_S3_BUCKET: "layers", NIXPORT_S3_PREFIX: "nix", ...aws }, `blobs/sha256/${HEX}`);
     expect(url.host).toBe("layers.s3.eu-west-1.amazonaws.com");
     expect(url.pathname).toBe(`/nix/blobs/sha256/${HEX}`);
     expect(url.searchParams.get("X-Amz-Expires")).toBe("300");
@@ -101,16 +110,12 @@ describe("S3BlobStore without I/O", () => {
     expect(url.searchParams.get("X-Amz-Signature")).toMatch(/^[a-f0-9]{64}$/);
   });
 
-  it("presigns a path-style URL on a custom endpoint, signed at the store's clock", async () => {
-    const clock = () => new Date("2030-01-02T03:04:05Z");
-    const store = new S3BlobStore({ endpoint: "https://acc.r2.cloudflarestorage.com", region: "auto", bucket: "reg", forcePathStyle: true, credentials, clock });
-    const url = new URL(await store.presignGet(digest, 60));
+  it("presigns a path-style URL on a custom endpoint, signed at the given clock", async () => {
+    const env = { NIXPORT_S3_ENDPOINT: "https://acc.r2.cloudflarestorage.com", NIXPORT_S3_REGION: "auto", NIXPORT_S3_BUCKET: "reg", ...aws };
+    const url = await presignFromEnv(env, `blobs/sha256/${HEX}`, Date.parse("2030-01-02T03:04:05Z"));
     expect(url.origin).toBe("https://acc.r2.cloudflarestorage.com");
     expect(url.pathname).toBe(`/reg/blobs/sha256/${HEX}`);
     expect(url.searchParams.get("X-Amz-Date")).toBe("20300102T030405Z");
-    await expect(store.presignGet(digest, 0)).rejects.toThrow(RangeError);
-    await expect(store.presignGet(digest, 604_801)).rejects.toThrow(RangeError);
-    await expect(store.presignGet("sha256:nope", 60)).rejects.toThrow(InvalidKeyError);
   });
 });
 
@@ -120,7 +125,8 @@ describe("createStoreFromEnv", () => {
     expect(store).toBeInstanceOf(FsBlobStore);
     expect((store as FsBlobStore).root).toBe(resolve("data"));
     expect((createStoreFromEnv({ NIXPORT_DATA: "/srv/nixport" }) as FsBlobStore).root).toBe("/srv/nixport");
-    expect(urlSignerOf(store)).toBeNull();
+    expect((store as FsBlobStore).prefix).toBe("");
+    expect((createStoreFromEnv({ NIXPORT_S3_PREFIX: "a/b" }) as FsBlobStore).prefix).toBe("a/b/");
   });
 
   it("chooses S3 when a bucket is named, in us-east-1 by default", async () => {
@@ -128,13 +134,53 @@ describe("createStoreFromEnv", () => {
     expect(store).toBeInstanceOf(S3BlobStore);
     expect((store as S3BlobStore).prefix).toBe("p/");
     expect((store as S3BlobStore).bucket).toBe("b");
-    expect(urlSignerOf(store)).toBe(store);
-    const url = new URL(await (store as S3BlobStore).presignGet(`sha256:${HEX}`, 60));
+    // The edge's presigner, from the same environment, signs the same object.
+    const url = await presignFromEnv({ NIXPORT_S3_BUCKET: "b", NIXPORT_S3_PREFIX: "p", AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s" }, `blobs/sha256/${HEX}`);
     expect(url.host).toBe("b.s3.us-east-1.amazonaws.com");
+    expect(url.pathname).toBe(`/p/blobs/sha256/${HEX}`);
     expect(url.searchParams.get("X-Amz-Credential")).toMatch(/^k\/\d{8}\/us-east-1\/s3\//);
   });
 
   it("refuses an endpoint without a bucket", () => {
     expect(() => createStoreFromEnv({ NIXPORT_S3_ENDPOINT: "http://127.0.0.1:9000" })).toThrow(/NIXPORT_S3_BUCKET/);
+  });
+});
+
+describe("the storage configuration", () => {
+  it("reads the environment into one value: folder, prefix, bucket, credentials, public URL", () => {
+    expect(storageConfigFromEnv({})).toEqual({ dataDir: "./data", prefix: "" });
+    expect(
+      storageConfigFromEnv({
+        NIXPORT_DATA: "/srv/d", NIXPORT_S3_BUCKET: "b", NIXPORT_S3_ENDPOINT: "http://127.0.0.1:9000", NIXPORT_S3_PREFIX: "x/y",
+        AWS_ACCESS_KEY_ID: "k", AWS_SECRET_ACCESS_KEY: "s", AWS_SESSION_TOKEN: "t", NIXPORT_PUBLIC_BLOB_URL: "https://cdn.test/",
+      }),
+    ).toEqual({
+      dataDir: "/srv/d", prefix: "x/y/",
+      s3: { endpoint: "http://127.0.0.1:9000", bucket: "b", region: "us-east-1", pathStyle: true },
+      credentials: { accessKeyId: "k", secretAccessKey: "s", sessionToken: "t" },
+      publicBlobURL: "https://cdn.test/",
+    });
+    // Without keys the credentials are left to the AWS SDK's default chain (roles included).
+    expect(storageConfigFromEnv({ NIXPORT_S3_BUCKET: "b", AWS_ACCESS_KEY_ID: "k" }).credentials).toBeUndefined();
+    expect(storageConfigFromEnv({ NIXPORT_S3_BUCKET: "b", NIXPORT_S3_REGION: "eu-west-1" }).s3).toEqual({
+      endpoint: "https://s3.eu-west-1.amazonaws.com", bucket: "b", region: "eu-west-1", pathStyle: false,
+    });
+  });
+
+  it("refuses a prefix that could climb out, in the Worker too", () => {
+    expect(() => storageConfigFromEnv({ NIXPORT_S3_PREFIX: "../x" })).toThrow(InvalidKeyError);
+    expect(() => storageConfigFromWorker({ S3_PREFIX: "a/../../b" })).toThrow(InvalidKeyError);
+  });
+
+  it("gives the Worker the same value from its vars and secrets", () => {
+    expect(storageConfigFromWorker({ S3_PREFIX: "p", PUBLIC_BLOB_URL: "https://cdn.test" })).toEqual({ dataDir: "", prefix: "p/", publicBlobURL: "https://cdn.test" });
+    const vars = { S3_ENDPOINT: "https://acc.r2.cloudflarestorage.com", S3_BUCKET: "reg", S3_ACCESS_KEY_ID: "id", S3_SECRET_ACCESS_KEY: "secret" };
+    expect(storageConfigFromWorker(vars)).toEqual({
+      dataDir: "", prefix: "",
+      s3: { endpoint: "https://acc.r2.cloudflarestorage.com", bucket: "reg", region: "auto", pathStyle: true },
+      credentials: { accessKeyId: "id", secretAccessKey: "secret" },
+    });
+    // No secret, no bucket: a Worker has no credential chain to fall back on.
+    expect(storageConfigFromWorker({ ...vars, S3_SECRET_ACCESS_KEY: "" }).s3).toBeUndefined();
   });
 });
