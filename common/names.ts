@@ -2,16 +2,16 @@
  * The registry's one name grammar, pure (no I/O), for every caller: the edge parses pulls
  * with it, the builder parses gRPC image names and checks package names with it.
  *
- *   [arm64|amd64/][shell/]pkg[/pkg…]:tag
+ *   [arm64|amd64/][nonroot/][shell/]pkg[/pkg…]:tag
  *
  * Every path component is a package attribute path in the lowercase OCI grammar (dots
  * select nested attributes: python3packages.requests; the builder finds camelCase
- * attributes from lowercase spellings). Prefix components (`arm64`, `amd64`) and
+ * attributes from lowercase spellings). Prefix components (`arm64`, `amd64`, `nonroot`) and
  * meta-packages (`shell`) are recognised in any position, so that order and duplicates
  * never change the image: `arm64/shell/git`, `git/shell/arm64` and `shell/git/git/arm64`
  * are the same image.
  */
-import type { Arch, ImageRequest } from "./image-request.ts";
+import type { Arch, ImageRequest, ImageUser } from "./image-request.ts";
 
 /** OCI distribution spec: one path component of a repository name. */
 const COMPONENT_RE = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
@@ -37,6 +37,7 @@ export type ImageName = Omit<ImageRequest, "tag">;
 /** A name being read: what the prefixes seen so far set. */
 interface Draft {
   arch?: Arch;
+  user?: ImageUser;
 }
 
 /**
@@ -47,6 +48,8 @@ interface Draft {
 const PREFIXES: Record<string, (d: Draft) => string | undefined> = {
   amd64: setArch("amd64"),
   arm64: setArch("arm64"),
+  // Runs as nonroot (65532:65532, HOME=/home/nonroot); every image has that user.
+  nonroot: (d) => ((d.user = "nonroot"), undefined),
 };
 
 function setArch(arch: Arch): (d: Draft) => string | undefined {
@@ -82,7 +85,9 @@ export function parseName(name: string): Parsed<ImageName> {
     }
   }
   if (packages.size === 0) return fail("no packages named");
-  return { ok: true, value: { arch: draft.arch ?? "amd64", packages: [...packages].sort() } };
+  const image: ImageName = { arch: draft.arch ?? "amd64", packages: [...packages].sort() };
+  if (draft.user) image.user = draft.user;
+  return { ok: true, value: image };
 }
 
 /**
@@ -93,7 +98,8 @@ export function parseName(name: string): Parsed<ImageName> {
 export function imageName(image: ImageName): string | null {
   const packages = [...new Set(image.packages.map((p) => p.toLowerCase()))].sort();
   if (!packages.every((p) => COMPONENT_RE.test(p) && !Object.hasOwn(PREFIXES, p) && !Object.hasOwn(META_PACKAGES, p))) return null;
-  const name = [...(image.arch === "arm64" ? ["arm64"] : []), ...packages].join("/");
+  const prefixes = [...(image.arch === "arm64" ? ["arm64"] : []), ...(image.user === "nonroot" ? ["nonroot"] : [])];
+  const name = [...prefixes, ...packages].join("/");
   return name.length <= MAX_NAME_LENGTH ? name : null;
 }
 

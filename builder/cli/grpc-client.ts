@@ -52,7 +52,7 @@ export function builderClient(address: string): BuilderGrpcClient {
 
 export interface BuilderGrpcClient extends grpc.Client {
   build(
-    req: { packages: string[]; tag?: string; architecture?: string; manifestFormat?: string; compression?: string; cancelIfAbandoned?: boolean; settings?: WireSettings },
+    req: { packages: string[]; tag?: string; architecture?: string; manifestFormat?: string; compression?: string; cancelIfAbandoned?: boolean; settings?: WireSettings; nonroot?: boolean },
     md: grpc.Metadata,
   ): grpc.ClientReadableStream<WireBuildEvent>;
   checkPackages(

@@ -43,6 +43,7 @@ export function specFromRequest(req: BuildRequest): ImageSpec {
     formats,
     compression,
     settings: checkSettings(req.settings),
+    ...(req.nonroot ? { user: "nonroot" as const } : {}),
   };
 }
 

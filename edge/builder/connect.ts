@@ -53,6 +53,7 @@ export function connectBuilder(opts: ConnectBuilderOptions): BuilderClient {
             tag: req.tag,
             architecture: req.arch === "arm64" ? Architecture.ARM64 : Architecture.AMD64,
             manifestFormat: ManifestFormat.UNSPECIFIED,
+            nonroot: req.user === "nonroot",
           },
           { headers, signal: callOpts?.signal, timeoutMs: opts.timeoutMs ?? 30 * 60_000 },
         );

@@ -114,7 +114,8 @@ first time anyone asks and served from cache after that.</p>
 ${examples}
 </ul>
 <p class="note">Each path component is a package attribute; <code>shell</code> adds an interactive
-shell toolset; a leading <code>arm64/</code> selects the architecture. Order and repetition
+shell toolset; a leading <code>arm64/</code> selects the architecture, <code>nonroot/</code> an image
+that runs as the user nonroot (65532) with its own home. Order and repetition
 of components do not change the image. podman, skopeo and containerd pull the same names.</p>
 <h2>Package source</h2>
 <p>${escapeHtml(d.source)}${d.revision ? `, revision <code>${escapeHtml(d.revision)}</code>` : ""}</p>

@@ -36,7 +36,7 @@ export async function manifestHandler(c: Context, rc: RouteContext, name: string
     case "digest":
       return byDigest(c, rc, ref.value.digest);
     case "tag":
-      return byTag(c, rc, { arch: image.arch, packages: image.packages, tag: ref.value.tag });
+      return byTag(c, rc, { ...image, tag: ref.value.tag });
   }
 }
 

@@ -71,6 +71,38 @@ describe("every image", () => {
   });
 });
 
+describe("a nonroot/ image", () => {
+  it("runs as nonroot 65532:65532, whose name resolves", async () => {
+    expect(await inImage("nonroot/busybox", ["id"])).toMatch(/^uid=65532\(nonroot\) gid=65532\(nonroot\)( groups=65532\(nonroot\))?\n$/);
+    expect(await sh("nonroot/busybox", "whoami; id -gn")).toBe("nonroot\nnonroot\n");
+  });
+
+  it("has HOME=/home/nonroot, which nonroot can write, and /tmp; /root stays root's", async () => {
+    const out = await sh("nonroot/busybox", 'echo "$HOME"; touch "$HOME/x" && echo home; touch /tmp/x && echo tmp; touch /root/x 2>/dev/null || echo "no root"');
+    expect(out).toBe("/home/nonroot\nhome\ntmp\nno root\n");
+  });
+
+  it("is another image than the root one, with its own digest, whatever the prefix's position", async () => {
+    const digest = async (name: string) => {
+      const r = await skopeo(["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://${registry.host}/${name}`]);
+      expect(r.code, r.stderr).toBe(0);
+      return r.stdout.trim();
+    };
+    const nonroot = await digest("nonroot/busybox");
+    expect(nonroot).not.toBe(await digest("busybox"));
+    expect(await digest("busybox/nonroot")).toBe(nonroot);
+    expect((await imageConfig("nonroot/busybox")).config).toMatchObject({ User: "65532:65532" });
+  });
+
+  it("combines with arm64/: the builder is asked for an aarch64 nonroot image", async () => {
+    // This x86_64 host has no aarch64 builder: the answer names the system, not the name.
+    const r = await skopeo(["inspect", "--tls-verify=false", `docker://${registry.host}/arm64/nonroot/hello`]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("aarch64-linux");
+    expect(r.stderr).not.toMatch(/NAME_INVALID|name invalid/i);
+  });
+});
+
 const SETTINGS = {
   entrypoint: ["/bin/sh", "-c"],
   cmd: ['id -un; pwd; echo "$GREETING"'],
@@ -81,11 +113,11 @@ const SETTINGS = {
   exposedPorts: ["8080", "53/udp"],
 } satisfies WireSettings;
 
-function grpcBuild(packages: string[], settings: WireSettings): Promise<{ digest?: string; error?: grpc.ServiceError }> {
+function grpcBuild(packages: string[], settings: WireSettings, nonroot = false): Promise<{ digest?: string; error?: grpc.ServiceError }> {
   const client = builderClient(`127.0.0.1:${registry.grpcPort}`);
   return new Promise((resolve) => {
     let digest: string | undefined;
-    const call = client.build({ packages, tag: "latest", settings }, authMetadata(TOKEN));
+    const call = client.build({ packages, tag: "latest", settings, nonroot }, authMetadata(TOKEN));
     call.on("data", (e: WireBuildEvent) => e.event === "done" && (digest = e.done!.manifests[0]!.digest));
     call.on("error", (error: grpc.ServiceError) => (client.close(), resolve({ error })));
     call.on("end", () => (client.close(), resolve({ digest })));
@@ -128,6 +160,14 @@ describe("image settings", () => {
     const other = await connectBuild(["busybox"], { ...SETTINGS, user: "root" });
     expect(other).not.toBe(digest);
     expect(await inImage(`busybox@${other}`, [])).toBe("root\n/tmp\nhi there\n");
+  });
+
+  it("grpc-js asking for nonroot gets the image a pull of nonroot/busybox gets", async () => {
+    const pulled = await fetch(`${registry.url}/v2/nonroot/busybox/manifests/latest`, { headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" } });
+    expect(pulled.status).toBe(200);
+    const r = await grpcBuild(["busybox"], {}, true);
+    expect(r.error).toBeUndefined();
+    expect(r.digest).toBe(pulled.headers.get("docker-content-digest"));
   });
 
   it("the CLI's flags give the same image", async () => {

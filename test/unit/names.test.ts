@@ -5,7 +5,7 @@ import { imageName, isTag, MAX_NAME_LENGTH, parseDigest, parseImageRequest, pars
 
 const SHELL = ["bashinteractive", "coreutils", "moreutils", "nano"];
 
-const accepted: [string, { arch: string; packages: string[] }][] = [
+const accepted: [string, { arch: string; packages: string[]; user?: string }][] = [
   ["git", { arch: "amd64", packages: ["git"] }],
   ["git/htop", { arch: "amd64", packages: ["git", "htop"] }],
   ["htop/git", { arch: "amd64", packages: ["git", "htop"] }],
@@ -19,6 +19,10 @@ const accepted: [string, { arch: string; packages: string[] }][] = [
   ["arm64/shell/git", { arch: "arm64", packages: [...SHELL, "git"].sort() }],
   ["shell/arm64/git", { arch: "arm64", packages: [...SHELL, "git"].sort() }],
   ["arm64/arm64/git", { arch: "arm64", packages: ["git"] }],
+  ["nonroot/git", { arch: "amd64", packages: ["git"], user: "nonroot" }],
+  ["git/nonroot/nonroot", { arch: "amd64", packages: ["git"], user: "nonroot" }],
+  ["nonroot/arm64/shell", { arch: "arm64", packages: SHELL, user: "nonroot" }],
+  ["arm64/nonroot/git", { arch: "arm64", packages: ["git"], user: "nonroot" }],
   ["python3packages.requests", { arch: "amd64", packages: ["python3packages.requests"] }],
   ["haskellpackages.pandoc/git", { arch: "amd64", packages: ["git", "haskellpackages.pandoc"] }],
   ["gcc-unwrapped", { arch: "amd64", packages: ["gcc-unwrapped"] }],
@@ -52,6 +56,8 @@ const refused: [string, RegExp][] = [
   ["(import <nixpkgs> {}).hello", /invalid/],
   ["a;b", /invalid/],
   ["arm64", /no packages/],
+  ["nonroot", /no packages/],
+  ["arm64/nonroot", /no packages/],
   ["amd64/arm64", /conflicting architectures/],
   ["arm64/git/amd64", /conflicting architectures/],
   ["a".repeat(MAX_NAME_LENGTH + 1), /longer than 255/],
@@ -112,6 +118,16 @@ describe("parseImageRequest and requestKey", () => {
     expect(key("arm64/git")).not.toBe(key("git"));
     expect(key("git", "latest")).not.toBe(key("git", "nixos-24.05"));
     expect(key("git/htop")).toBe("amd64/git/htop:latest");
+    expect(key("nonroot/git")).toBe(key("git/nonroot"));
+    expect(key("nonroot/git")).not.toBe(key("git"));
+    expect(key("arm64/nonroot/git")).not.toBe(key("nonroot/git"));
+  });
+  it("keys a nonroot image and an image with settings apart; root and empty settings are the plain key", () => {
+    const git = { arch: "amd64" as const, packages: ["git"], tag: "latest" };
+    expect(requestKey({ ...git, user: "root", settings: {} })).toBe(requestKey(git));
+    expect(requestKey({ ...git, user: "nonroot" })).toBe("amd64/git:latest;user=nonroot");
+    expect(requestKey({ ...git, settings: { env: ["A=1"], user: "nobody" } })).toBe(requestKey({ ...git, settings: { user: "nobody", env: ["A=1"] } }));
+    expect(requestKey({ ...git, settings: { env: ["A=1"] } })).not.toBe(requestKey({ ...git, settings: { env: ["A=2"] } }));
   });
   it("refuses a bad tag with its reason", () => {
     expect(parseImageRequest("git", "-x")).toEqual({ ok: false, reason: 'invalid tag "-x"' });
@@ -123,6 +139,8 @@ describe("imageName: the canonical name a pull writes", () => {
     ["shell/git/htop", "bashinteractive/coreutils/git/htop/moreutils/nano"],
     ["htop/arm64/git/git", "arm64/git/htop"],
     ["amd64/hello", "hello"],
+    ["hello/nonroot/arm64", "arm64/nonroot/hello"],
+    ["nonroot/shell", "nonroot/bashinteractive/coreutils/moreutils/nano"],
     ["python3packages.requests", "python3packages.requests"],
   ])("%s → %s, which parses back to the same image", (name, canonical) => {
     const parsed = parseName(name);
@@ -137,6 +155,7 @@ describe("imageName: the canonical name a pull writes", () => {
     expect(imageName({ arch: "amd64", packages: ["gtk+"] })).toBeNull();
     expect(imageName({ arch: "amd64", packages: ["shell"] })).toBeNull();
     expect(imageName({ arch: "amd64", packages: ["arm64"] })).toBeNull();
+    expect(imageName({ arch: "amd64", packages: ["nonroot"] })).toBeNull();
   });
 });
 
