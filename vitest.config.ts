@@ -11,6 +11,8 @@ export default defineConfig({
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
+          // Property tests run thousands of cases: 5 s was too little with both cores busy.
+          testTimeout: 30_000,
         },
       },
       {
