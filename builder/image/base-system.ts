@@ -30,6 +30,12 @@ export function userConfig(user: ImageUser): { user?: string; home: string } {
   return a.id === 0 ? { home: a.home } : { user: `${a.id}:${a.id}`, home: a.home };
 }
 
+/** The home of a config `User` (`name`, `uid`, either with `:group`) when it is one of the image's accounts. */
+export function homeOf(user: string): string | undefined {
+  const who = user.split(":")[0];
+  return ACCOUNTS.find((a) => a.name === who || String(a.id) === who)?.home;
+}
+
 const text = (lines: string[]) => new TextEncoder().encode(lines.map((l) => `${l}\n`).join(""));
 
 /** Files (all 0644, root-owned) at their image paths. */

@@ -4,7 +4,7 @@
  * OCI manifests; only the media type the manifest names differs.
  */
 import { canonicalJsonBytes } from "../../common/canonical-json.ts";
-import { userConfig, type ImageUser } from "./base-system.ts";
+import { homeOf, userConfig, type ImageUser } from "./base-system.ts";
 import { sha256Digest } from "./digest.ts";
 import { envName, type ImageSettings } from "./settings.ts";
 
@@ -81,7 +81,9 @@ function runConfig(input: ImageConfigInput): Record<string, unknown> {
   const who = userConfig(input.user ?? "root");
   // OpenSSL reads SSL_CERT_FILE; Nix, and the programs nixpkgs patches, NIX_SSL_CERT_FILE.
   const certs = input.caBundle ? [`NIX_SSL_CERT_FILE=${CA_BUNDLE}`, `SSL_CERT_FILE=${CA_BUNDLE}`] : [];
-  const defaults = [`HOME=${who.home}`, `PATH=${PATH}`, ...certs];
+  // A User setting naming one of the image's accounts brings that account's home along.
+  const home = (s.user && homeOf(s.user)) || who.home;
+  const defaults = [`HOME=${home}`, `PATH=${PATH}`, ...certs];
   const own = new Set((s.env ?? []).map(envName));
   const env = [...defaults.filter((e) => !own.has(envName(e))), ...(s.env ?? [])];
   // A shell as default command only without an entrypoint: it would become the entrypoint's argument.

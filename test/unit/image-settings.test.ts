@@ -58,8 +58,19 @@ describe("settings in the image config", () => {
   it("sets every field, over the defaults", () => {
     const c = configOf({ entrypoint: ["/bin/hello"], cmd: ["--greeting", "hi"], env: ["PATH=/opt/bin", "LANG=C.UTF-8"], workingDir: "/srv", user: "nobody", labels: { "org.example.team": "infra" }, exposedPorts: ["8080"] });
     expect(c).toMatchObject({ Entrypoint: ["/bin/hello"], Cmd: ["--greeting", "hi"], WorkingDir: "/srv", User: "nobody", ExposedPorts: { "8080/tcp": {} } });
-    expect(c.Env).toEqual(["HOME=/root", "NIX_SSL_CERT_FILE=/etc/ssl/certs/ca-bundle.crt", "SSL_CERT_FILE=/etc/ssl/certs/ca-bundle.crt", "LANG=C.UTF-8", "PATH=/opt/bin"]);
+    expect(c.Env).toEqual(["HOME=/nonexistent", "NIX_SSL_CERT_FILE=/etc/ssl/certs/ca-bundle.crt", "SSL_CERT_FILE=/etc/ssl/certs/ca-bundle.crt", "LANG=C.UTF-8", "PATH=/opt/bin"]);
     expect(c.Labels).toMatchObject({ "org.example.team": "infra", "nixport.packages": "hello" });
+  });
+
+  it("a user of the image brings its home; another user, or HOME in env, does not", () => {
+    const home = (raw: RawSettings, user?: "nonroot") => parse(buildImageConfig({ ...base, ...(user ? { user } : {}), settings: checkSettings(raw) }).bytes).config.Env[0];
+    expect(home({ user: "nonroot" })).toBe("HOME=/home/nonroot");
+    expect(home({ user: "65532:65532" })).toBe("HOME=/home/nonroot");
+    expect(home({ user: "0" }, "nonroot")).toBe("HOME=/root");
+    expect(home({ user: "1000:1000" }, "nonroot")).toBe("HOME=/home/nonroot");
+    expect(home({ user: "1000" })).toBe("HOME=/root");
+    expect(configOf({ user: "nonroot", env: ["HOME=/data"] }).Env).toContain("HOME=/data");
+    expect(configOf({ user: "nonroot", env: ["HOME=/data"] }).Env).not.toContain("HOME=/home/nonroot");
   });
 
   it("an entrypoint without cmd drops the default shell command", () => {

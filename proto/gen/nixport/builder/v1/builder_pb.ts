@@ -122,7 +122,9 @@ export type ImageSettings = Message<"nixport.builder.v1.ImageSettings"> & {
 
   /**
    * user, uid, user:group or uid:gid (names as in /etc/passwd: root, nonroot, nobody).
-   * Replaces the user a `nonroot/` image runs as; HOME stays unless env sets it.
+   * Replaces the user a `nonroot/` image runs as. HOME becomes that user's home when it is
+   * one of the image's (root /root, nonroot /home/nonroot, nobody /nonexistent), unless env
+   * sets it; any other user keeps the image's HOME.
    *
    * @generated from field: string user = 5;
    */
