@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { podman, skopeo, startContainerd, type Containerd } from "../support/clients.ts";
+import { TESTPKGS } from "../support/nix.ts";
 import { startRegistry, type RunningRegistry } from "../support/registry.ts";
 
 // The all-in-one server over nix/testpkgs, pulled from by real registry clients over loopback.
@@ -69,6 +70,15 @@ describe("real clients against npm start", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("nosuchpkg");
     expect(r.stderr).toMatch(/manifest unknown/);
+  });
+
+  it("a local package set answers any tag but latest 404 MANIFEST_UNKNOWN; the landing page names it by its folder", async () => {
+    const r = await fetch(`${registry.url}/v2/hello/manifests/v1`, { headers: { Accept: "application/vnd.oci.image.manifest.v1+json" } });
+    expect(r.status).toBe(404);
+    expect(((await r.json()) as { errors: { code: string }[] }).errors[0]!.code).toBe("MANIFEST_UNKNOWN");
+    const page = await (await fetch(`${registry.url}/`)).text();
+    expect(page).toContain("path testpkgs");
+    expect(page).not.toContain(TESTPKGS);
   });
 
   it("a package that fails to build carries its log tail into the client's error", async () => {

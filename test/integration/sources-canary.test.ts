@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
@@ -19,6 +19,8 @@ const ENV_CANARY = `envcanary${randomBytes(8).toString("hex")}`;
 const FILE_CANARY = `filecanary${randomBytes(8).toString("hex")}`;
 
 let dataDir: string;
+let repoDir: string;
+let pullCommit: string;
 let builder: Builder;
 const answers: string[] = [];
 
@@ -65,8 +67,17 @@ in t // {
   );
   const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: repo });
   git("init", "-q", "-b", "main");
+  git("config", "uploadpack.allowAnySHA1InWant", "true");
   git("add", ".");
   git("commit", "-qm", "a package set a stranger wrote");
+  // A pull request's commit: the remote serves it, no branch or tag reaches it.
+  writeFileSync(join(repo, "pr"), "from a pull request\n");
+  git("add", ".");
+  git("commit", "-qm", "a pull request");
+  pullCommit = git("rev-parse", "HEAD").toString().trim();
+  git("update-ref", "refs/pull/1/head", "HEAD");
+  git("reset", "-q", "--hard", "HEAD~1");
+  repoDir = repo;
   const env = {
     ...process.env,
     NIXPORT_PKGS_REPO: `file://${repo}`,
@@ -79,8 +90,8 @@ in t // {
 }, 60_000);
 afterAll(() => builder?.close(1000));
 
-async function build(pkg: string): Promise<{ ok: boolean; error?: { kind: string; message: string } }> {
-  const spec = { packages: [pkg], arch: "amd64" as const, tag: "latest", formats: "oci" as const, compression: "gzip" as const };
+async function build(pkg: string, tag = "latest"): Promise<{ ok: boolean; error?: { kind: string; message: string } }> {
+  const spec = { packages: [pkg], arch: "amd64" as const, tag, formats: "oci" as const, compression: "gzip" as const };
   try {
     const r = await builder.backend.build(spec, (e) => answers.push(JSON.stringify(e)), new AbortController().signal);
     answers.push(JSON.stringify(r));
@@ -119,6 +130,20 @@ describe("a hostile package set in git", () => {
     expect(blobs.length).toBeGreaterThan(3);
     for (const blob of blobs) {
       for (const canary of [ENV_CANARY, FILE_CANARY]) expect(blob.includes(canary)).toBe(false);
+    }
+  });
+
+  it("a pull request's commit is not found, nothing of it evaluated; the answer is remembered", async () => {
+    const nixCalls = builder.nix.invocations.count;
+    const first = await build("envleak", pullCommit);
+    expect(first.error).toMatchObject({ kind: "not_found", message: expect.stringContaining(pullCommit) });
+    expect(builder.nix.invocations.count).toBe(nixCalls);
+    // Asked again with the repository gone: the same answer, so git was not asked again.
+    renameSync(repoDir, `${repoDir}-gone`);
+    try {
+      expect(await build("envleak", pullCommit)).toEqual(first);
+    } finally {
+      renameSync(`${repoDir}-gone`, repoDir);
     }
   });
 });
