@@ -40,9 +40,11 @@ export class Groups {
     this.count--;
   }
 
-  /** (popularity + 1) × size: unknown paths still rank by size. */
-  rating(head: number): number {
-    return (this.popularity[head]! + 1) * this.size[head]!;
+  /** Every group's head, ascending. */
+  heads(): number[] {
+    const out: number[] = [];
+    for (let v = 0; v < this.parent.length; v++) if (this.parent[v] === v) out.push(v);
+    return out;
   }
 
   /** Every group's members, ascending, keyed by head. */

@@ -1,28 +1,36 @@
 /**
- * Layer planning: a closure graph → at most `budget` layers, ordered so that images which
- * share their most common layers share a long ChainID prefix. Pure: the plan depends only
- * on the graph's content (not its order), the popularity data and the options.
+ * Layer planning: a closure graph → at most `budget` layers, in an order that related images
+ * share. Pure: the plan depends only on the graph's content (not its order), the popularity
+ * data and the options.
+ *
+ * 1. Units: a path joins its immediate dominator when the two are exactly as popular — it is
+ *    then in no package's closure without it, so the two are always pulled together.
+ * 2. One global order of units, the same for every image of a package set: most popular
+ *    first (how many of the set's closures hold it), then by name. Two images agree on the
+ *    order of what they share, and what one adds lands where its popularity puts it instead
+ *    of shifting everything: clients that reuse layers only after a common prefix (Docker's
+ *    ChainIDs) keep the whole prefix up to the first unit that differs.
+ * 3. Layers: the ordered units cut into at most `budget` runs by content-defined cuts (see
+ *    chunks.ts), so a changed unit changes the layer holding it and no other. Paths of at
+ *    least `liftSize` bytes get a layer of their own.
  */
 import type { ClosureGraph } from "../nix/graph.ts";
 import { storePathName } from "../nix/graph.ts";
+import { FORCED, layerStarts, levelOf, nameHash, packageName, thresholdOf } from "./chunks.ts";
 import { immediateDominators } from "./dominators.ts";
 import type { CsrGraph } from "./dominators.ts";
 import type { IndexedClosure } from "./graph-index.ts";
 import { indexClosure } from "./graph-index.ts";
-import { compareStrings, layerKeyOfSorted } from "./key.ts";
+import { Groups } from "./groups.ts";
+import { layerKeyOfSorted } from "./key.ts";
+import { globalOrder, MAX_COUNT } from "./order.ts";
 import { maxPopularity } from "./popularity.ts";
 import type { Popularity } from "./popularity.ts";
-import { mergeGroups } from "./merge.ts";
 
 /** Clients refuse images over 125 layers; this leaves room for the symlink layer and headroom. */
 export const DEFAULT_LAYER_BUDGET = 100;
 /** Paths at least this big get a layer of their own (re-downloading them hurts most). */
 export const DEFAULT_LIFT_SIZE = 100 * 1024 * 1024;
-/**
- * Popularity bands, as shares of the data's largest count: a path at least this popular is
- * lifted out of the dominator tree and shares a layer with the other paths of its band.
- */
-export const POPULARITY_BANDS: readonly number[] = [0.9, 0.7, 0.5];
 
 export interface PlanOptions {
   /** Most layers the plan may use, ≥ 1. Default DEFAULT_LAYER_BUDGET. */
@@ -31,8 +39,6 @@ export interface PlanOptions {
   popularity?: Popularity;
   /** Bytes; default DEFAULT_LIFT_SIZE. */
   liftSize?: number;
-  /** Shares of the largest count that start a popularity band, descending; default POPULARITY_BANDS. */
-  bands?: readonly number[];
 }
 
 export interface PlannedLayer {
@@ -42,8 +48,8 @@ export interface PlannedLayer {
   paths: string[];
   /** Sum of the paths' narSize. */
   size: number;
-  /** (popularity of its least popular path + 1) × size. Layers are ordered by it, highest first. */
-  rating: number;
+  /** Popularity of the layer's most popular unit: layers come most popular first. */
+  popularity: number;
 }
 
 export interface LayerPlan {
@@ -56,40 +62,64 @@ export function planLayers(graph: ClosureGraph, options: PlanOptions = {}): Laye
   const closure = indexClosure(graph);
   const n = closure.paths.length;
   if (n === 0) return { layers: [] };
-  const popularity = options.popularity ?? new Map<string, number>();
-  const pop = new Float64Array(n);
-  // In the graph's order, which is the order of the strings in memory.
-  if (popularity.size > 0) {
-    for (let i = 0; i < n; i++) pop[closure.position[i]!] = popularity.get(storePathName(graph.paths[i]!.path)) ?? 0;
-  }
-  const { band, lifted } = liftedPaths(closure.narSize, pop, options, popularity);
-  const idom = immediateDominators(withSyntheticRoot(closure, lifted), n);
-  // Only a reference cycle (which Nix forbids) could leave a path unreached: hang it off the root.
-  for (let v = 0; v < n; v++) if (idom[v]! < 0) idom[v] = n;
-  const groups = mergeGroups({ idom, root: n, size: closure.narSize, popularity: pop, band, lifted, budget });
-  const layers: PlannedLayer[] = [];
-  for (const [head, members] of groups.members()) {
-    // Members ascend, so their paths are sorted.
-    const paths = members.map((v) => closure.paths[v]!);
-    layers.push({ key: layerKeyOfSorted(paths), paths, size: groups.size[head]!, rating: groups.rating(head) });
-  }
-  layers.sort((a, b) => b.rating - a.rating || compareStrings(a.paths[0]!, b.paths[0]!));
+  const names = pathNames(graph, closure);
+  const pop = Float64Array.from(names, (name) => countOf(options.popularity?.get(name)));
+  const lifted = Uint8Array.from(closure.narSize, (size) => (size >= (options.liftSize ?? DEFAULT_LIFT_SIZE) ? 1 : 0));
+  const units = coOccurringUnits(closure, pop, lifted);
+  const hashes = new Uint32Array(n);
+  for (const u of units.heads()) hashes[u] = nameHash(packageName(names[u]!));
+  const order = globalOrder(units.heads(), pop, hashes, names);
+  const levels = Uint8Array.from(order, (u) => levelOf(hashes[u]!));
+  const max = countOf(maxPopularity(options.popularity ?? new Map()));
+  const thresholds = Uint8Array.from(order, (u) => thresholdOf(pop[u]!, max));
+  // A big path starts a layer, and so does whatever follows it.
+  order.forEach((u, i) => {
+    if (!lifted[u]) return;
+    levels[i]! += FORCED;
+    if (i + 1 < levels.length && !lifted[order[i + 1]!]) levels[i + 1]! += FORCED;
+  });
+  const starts = layerStarts(levels, thresholds, budget);
+  // Each unit's layer, then each path's, in ascending order: the paths come out sorted.
+  const layerOfUnit = new Int32Array(n);
+  starts.forEach((start, j) => {
+    for (let i = start; i < (starts[j + 1] ?? order.length); i++) layerOfUnit[order[i]!] = j;
+  });
+  const members = starts.map(() => [] as number[]);
+  for (let v = 0; v < n; v++) members[layerOfUnit[units.find(v)]!]!.push(v);
+  const layers = members.map((vs, j): PlannedLayer => {
+    const paths = vs.map((v) => closure.paths[v]!);
+    let size = 0;
+    for (const v of vs) size += closure.narSize[v]!;
+    return { key: layerKeyOfSorted(paths), paths, size, popularity: pop[order[starts[j]!]!]! };
+  });
   return { layers };
 }
 
-/** Large paths and popular ones (by band) are lifted: no other path's dominator absorbs them. */
-function liftedPaths(narSize: Float64Array, pop: Float64Array, options: PlanOptions, popularity: Popularity) {
-  const liftSize = options.liftSize ?? DEFAULT_LIFT_SIZE;
-  const max = maxPopularity(popularity);
-  const edges = (options.bands ?? POPULARITY_BANDS).map((share) => Math.max(1, share * max));
-  const band = new Int32Array(narSize.length).fill(-1);
-  const lifted = new Uint8Array(narSize.length);
-  narSize.forEach((size, v) => {
-    if (size >= liftSize) lifted[v] = 1;
-    else band[v] = edges.findIndex((edge) => pop[v]! >= edge);
-    if (band[v]! >= 0) lifted[v] = 1;
-  });
-  return { band, lifted };
+/** A popularity count as the planner uses it: a whole number in 0..MAX_COUNT (anything else counts 0). */
+function countOf(count: number | undefined): number {
+  return count !== undefined && count >= 0 ? Math.min(Math.floor(count), MAX_COUNT) : 0;
+}
+
+/** Each path's store-path name, by index. */
+function pathNames(graph: ClosureGraph, closure: IndexedClosure): string[] {
+  const names = new Array<string>(closure.paths.length);
+  // In the graph's order, which is the order of the strings in memory.
+  for (let i = 0; i < names.length; i++) names[closure.position[i]!] = storePathName(graph.paths[i]!.path);
+  return names;
+}
+
+/** Paths merged into their immediate dominator where the two are equally popular (and known). */
+function coOccurringUnits(closure: IndexedClosure, pop: Float64Array, lifted: Uint8Array): Groups {
+  const n = closure.paths.length;
+  const idom = immediateDominators(withSyntheticRoot(closure, lifted), n);
+  const units = new Groups(closure.narSize, pop);
+  for (let v = 0; v < n; v++) {
+    const d = idom[v]!;
+    // d < 0: only a reference cycle (which Nix forbids) leaves a path unreached.
+    if (d < 0 || d === n || lifted[v] || !(pop[v]! > 0) || pop[d] !== pop[v]) continue;
+    units.merge(v, units.find(d));
+  }
+  return units;
 }
 
 /**

@@ -1,25 +1,30 @@
 /**
- * Layering quality over pairs of images (A, then B): what a client holding A's layers
- * re-downloads for B, what the registry stores for the whole workload, and how many of A's
- * layer keys survive when B is A plus one package.
+ * Layering quality over pairs of images (A, then B): what a client holding A re-downloads
+ * for B, counted the two ways clients reuse layers, and what the registry stores.
+ *
+ * - By digest (containerd, podman): B's layers whose key A does not have.
+ * - By ChainID (Docker's classic overlay2 store): a layer is reused only when every layer
+ *   before it matches too, so everything from the first position where B's layer list
+ *   differs from A's is fetched.
  */
 import type { ClosureGraph } from "../../builder/nix/graph.ts";
 import type { BenchLayer, Planner } from "./reference-planners.ts";
 
+export type PairKind = "swap" | "add" | "add_language" | "bump";
+
 export interface ImagePair {
   a: ClosureGraph;
   b: ClosureGraph;
-  /** B adds one package to A, or swaps one of A's packages for another. */
-  kind: "add" | "swap";
+  kind: PairKind;
 }
 
 export interface Quality {
   /** Bytes of B's layers missing from A's, as a share of B's bytes, over all pairs. */
-  redownloadShare: number;
+  digestShare: number;
+  /** Bytes of B from the first layer that differs from A's at the same position, as a share. */
+  chainIdShare: number;
   /** Bytes of all distinct layers of all images in the workload. */
   storedBytes: number;
-  /** Share of A's layer keys that B still has, over the "add" pairs. */
-  keptKeysShare: number;
   /** Most layers any image got. */
   maxLayers: number;
 }
@@ -27,21 +32,19 @@ export interface Quality {
 export function measureQuality(planner: Planner, pairs: readonly ImagePair[]): Quality {
   const plans = new Map<ClosureGraph, BenchLayer[]>();
   const plan = (g: ClosureGraph) => plans.get(g) ?? plans.set(g, planner(g)).get(g)!;
-  let fetched = 0;
+  let byDigest = 0;
+  let byChainId = 0;
   let total = 0;
-  let kept = 0;
-  let keys = 0;
-  for (const { a, b, kind } of pairs) {
-    const have = new Set(plan(a).map((l) => l.key));
-    for (const l of plan(b)) {
+  for (const { a, b } of pairs) {
+    const [la, lb] = [plan(a), plan(b)];
+    const have = new Set(la.map((l) => l.key));
+    let prefix = 0;
+    while (prefix < la.length && prefix < lb.length && la[prefix]!.key === lb[prefix]!.key) prefix++;
+    lb.forEach((l, i) => {
       total += l.size;
-      if (!have.has(l.key)) fetched += l.size;
-    }
-    if (kind === "add") {
-      const after = new Set(plan(b).map((l) => l.key));
-      keys += have.size;
-      kept += [...have].filter((k) => after.has(k)).length;
-    }
+      if (!have.has(l.key)) byDigest += l.size;
+      if (i >= prefix) byChainId += l.size;
+    });
   }
   const stored = new Map<string, number>();
   let maxLayers = 0;
@@ -49,10 +52,11 @@ export function measureQuality(planner: Planner, pairs: readonly ImagePair[]): Q
     maxLayers = Math.max(maxLayers, layers.length);
     for (const l of layers) stored.set(l.key, l.size);
   }
+  const share = (x: number) => (total > 0 ? x / total : 0);
   return {
-    redownloadShare: total > 0 ? fetched / total : 0,
+    digestShare: share(byDigest),
+    chainIdShare: share(byChainId),
     storedBytes: [...stored.values()].reduce((s, x) => s + x, 0),
-    keptKeysShare: keys > 0 ? kept / keys : 1,
     maxLayers,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * Suite `layers`: grouping time at 1k/10k/50k paths, and layering quality of nixport's
- * planner side by side with four references over a fixed workload of image pairs.
- * Tiny mode: 1k paths, small synthetic workloads, no nix/testpkgs images.
+ * planner side by side with four references, on package sets of several shapes (see
+ * shapes.ts) and the pairs of images users make (see workload.ts).
+ * Tiny mode: 1k paths, small shapes, no nix/testpkgs images.
  */
 import { planLayers } from "../../builder/layers/plan.ts";
 import { popularityFromClosures } from "../../builder/layers/popularity.ts";
@@ -9,28 +10,27 @@ import type { Popularity } from "../../builder/layers/popularity.ts";
 import type { ClosureGraph } from "../../builder/nix/graph.ts";
 import { measureQuality } from "./layer-quality.ts";
 import type { ImagePair, Quality } from "./layer-quality.ts";
-import { idealLayers, nixeryStyle, nixpkgsStyle, singleLayer } from "./reference-planners.ts";
+import { idealStaticOrder, nixeryStyle, nixpkgsStyle, singleLayer } from "./reference-planners.ts";
 import type { Planner } from "./reference-planners.ts";
 import { compared, figure } from "./report.ts";
 import type { Figure, SuiteContext } from "./report.ts";
 import { prng } from "../support/prng.ts";
-import { closureGraph, syntheticPackageSet } from "./synthetic.ts";
+import { shapedSet, SHAPES } from "./shapes.ts";
+import { syntheticPackageSet } from "./synthetic.ts";
 import { testpkgsWorkload } from "./testpkgs-workload.ts";
-import { syntheticWorkloads } from "./workload.ts";
+import { closureGraph, PAIR_KINDS, workloadFromSet } from "./workload.ts";
 import type { Workload } from "./workload.ts";
 
 const SUITE = "layers";
 
 export async function run(ctx: SuiteContext): Promise<Figure[]> {
   const figures = timingFigures(ctx);
-  const workloads = ctx.tiny ? syntheticWorkloads(100, 2) : syntheticWorkloads(600, 20);
-  const testpkgs = ctx.tiny ? null : await testpkgsWorkload(ctx, 15);
+  const [packages, pairs] = ctx.tiny ? [120, 2] : [900, 12];
+  const workloads = SHAPES.map((shape, i) => workloadFromSet(shape, shapedSet(shape, packages, i + 1), pairs, i + 101));
+  const testpkgs = ctx.tiny ? null : await testpkgsWorkload(ctx, 8);
   if (testpkgs) workloads.push(testpkgs);
-  for (const w of workloads) ctx.note(`workload ${w.name}: ${w.pairs.length} pairs, ${describe(w.pairs)}`);
-  const images = workloads.reduce((n, w) => n + 2 * w.pairs.length, 0);
-  ctx.note(`quality over ${images} images; redownload = bytes of B's layers missing from A's, as % of B's bytes`);
-  figures.push(...qualityFigures("layers", workloads));
-  if (testpkgs) figures.push(...qualityFigures("layers.testpkgs", [testpkgs]).filter((f) => f.name.includes("_vs_")));
+  ctx.note("re-downloads of B after A, as % of B's bytes: by digest (B's layers A lacks) and by ChainID (from B's first layer that differs from A's)");
+  for (const w of workloads) figures.push(...qualityFigures(ctx, w));
   return figures;
 }
 
@@ -77,50 +77,67 @@ function wholeSetGraph(target: number): { graph: ClosureGraph; popularity: Popul
   return { graph, popularity };
 }
 
-const PLANNERS: { id: string; make: (pop: Popularity) => Planner }[] = [
-  { id: "nixport", make: (popularity) => (g) => planLayers(g, { popularity }).layers },
+/** The references nixport is compared with, all given the package set's popularity. */
+const REFERENCES: { id: string; make: (pop: Popularity) => Planner }[] = [
   { id: "nixery", make: (pop) => nixeryStyle(pop, 94) },
   { id: "nixpkgs", make: (pop) => nixpkgsStyle(pop, 100) },
   { id: "single", make: () => singleLayer },
-  { id: "ideal", make: () => idealLayers },
+  { id: "ideal", make: (pop) => idealStaticOrder(pop) },
 ];
 
-function qualityFigures(prefix: string, workloads: readonly Workload[]): Figure[] {
-  const q = new Map<string, Quality>(
-    PLANNERS.map(({ id, make }) => [id, combine(workloads.map((w) => measureQuality(make(w.popularity), w.pairs)), workloads)]),
-  );
+const nixport = (popularity: Popularity): Planner => (g) => planLayers(g, { popularity }).layers;
+
+/** nixport with each source of popularity: what each buys. */
+const NIXPORT: { id: string; popularity: (w: Workload) => Popularity }[] = [
+  { id: "nixport", popularity: (w) => w.popularity },
+  { id: "nixport_usage", popularity: (w) => w.usage },
+  { id: "nixport_none", popularity: () => new Map() },
+];
+
+/** One table per workload: every planner's re-downloads by digest and by ChainID, and the targets. */
+function qualityFigures(ctx: SuiteContext, w: Workload): Figure[] {
+  const q = new Map<string, Quality>();
+  for (const { id, make } of REFERENCES) q.set(id, measureQuality(make(w.popularity), w.pairs));
+  for (const { id, popularity } of NIXPORT) q.set(id, measureQuality(nixport(popularity(w)), w.pairs));
   const of = (id: string) => q.get(id)!;
   const pct = (x: number) => 100 * x;
+  const prefix = `${SUITE}.${w.name}`;
   const figures: Figure[] = [];
-  const each = (metric: string, unit: string, value: (q: Quality) => number) => {
-    for (const { id } of PLANNERS) figures.push(compared(SUITE, `${prefix}.${metric}.${id}`, value(of(id)), unit, value(of("ideal"))));
-  };
-  each("redownload_pct", "%", (x) => pct(x.redownloadShare));
+  for (const [id, x] of q) {
+    figures.push(
+      compared(SUITE, `${prefix}.digest_pct.${id}`, pct(x.digestShare), "%", pct(of("ideal").digestShare)),
+      compared(SUITE, `${prefix}.chainid_pct.${id}`, pct(x.chainIdShare), "%", pct(of("ideal").chainIdShare)),
+      figure(SUITE, `${prefix}.max_layers.${id}`, x.maxLayers, "layers"),
+    );
+  }
+  const me = of("nixport");
+  const label = (what: string) => (w.name === "nix/testpkgs" ? {} : { label: `${what}, ${w.name} shape` });
   figures.push(
-    compared(SUITE, `${prefix}.redownload_vs_nixery`, pct(of("nixport").redownloadShare), "%", pct(of("nixery").redownloadShare), {
-      ...(prefix === "layers" ? { target: { of: "ratio", max: 0.3 }, label: "bytes re-downloaded after a one-package change" } : {}),
+    compared(SUITE, `${prefix}.chainid_vs_ideal`, pct(me.chainIdShare), "%", pct(of("ideal").chainIdShare), {
+      target: { of: "ratio", max: 1.5 },
+      reference: "ideal static order",
+      ...label("ChainID re-download of B after A"),
+    }),
+    compared(SUITE, `${prefix}.chainid_vs_nixery`, pct(me.chainIdShare), "%", pct(of("nixery").chainIdShare), {
+      target: { of: "ratio", max: 0.3 },
       reference: "Nixery-style planner",
+      ...label("the same"),
     }),
-    compared(SUITE, `${prefix}.redownload_vs_ideal`, pct(of("nixport").redownloadShare), "%", pct(of("ideal").redownloadShare), {
-      ...(prefix === "layers" ? { label: "the same" } : {}),
-      reference: "ideal: one path per layer",
+    compared(SUITE, `${prefix}.digest_vs_nixery`, pct(me.digestShare), "%", pct(of("nixery").digestShare), {
+      target: { of: "ratio", max: 0.3 },
+      reference: "Nixery-style planner",
+      ...label("digest re-download of B after A"),
     }),
+    figure(SUITE, `${prefix}.layers_used`, me.maxLayers, "layers", { target: { of: "value", max: 100 } }),
   );
-  each("stored_mb", "MB", (x) => x.storedBytes / 1e6);
-  each("kept_keys_pct", "%", (x) => pct(x.keptKeysShare));
-  for (const { id } of PLANNERS) figures.push(figure(SUITE, `${prefix}.max_layers.${id}`, of(id).maxLayers, "layers"));
+  ctx.note(table(w, q));
   return figures;
 }
 
-/** Several workloads' measures as one: shares weighted by pairs, stored bytes summed. */
-function combine(qs: Quality[], workloads: readonly Workload[]): Quality {
-  const weights = workloads.map((w) => w.pairs.length);
-  const total = weights.reduce((s, x) => s + x, 0);
-  const mean = (f: (q: Quality) => number) => qs.reduce((s, q, i) => s + f(q) * weights[i]!, 0) / total;
-  return {
-    redownloadShare: mean((q) => q.redownloadShare),
-    storedBytes: qs.reduce((s, q) => s + q.storedBytes, 0),
-    keptKeysShare: mean((q) => q.keptKeysShare),
-    maxLayers: Math.max(...qs.map((q) => q.maxLayers)),
-  };
+function table(w: Workload, q: ReadonlyMap<string, Quality>): string {
+  const rows = [["planner", "digest %", "ChainID %", "layers", "stored MB"]];
+  for (const [id, x] of q) rows.push([id, (100 * x.digestShare).toFixed(1), (100 * x.chainIdShare).toFixed(1), String(x.maxLayers), (x.storedBytes / 1e6).toFixed(0)]);
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const lines = rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "));
+  return [`${w.name}: ${w.pairs.length} pairs (${PAIR_KINDS.join(", ")}), ${describe(w.pairs)}`, ...lines].join("\n");
 }

@@ -28,8 +28,19 @@ function sizes(graph: ClosureGraph): Map<string, number> {
 /** Everything in one layer. */
 export const singleLayer: Planner = (graph) => [layer(graph.paths.map((p) => p.path), sizes(graph))];
 
-/** One path per layer, no budget: the floor for re-downloads and stored bytes. */
-export const idealLayers: Planner = (graph) => graph.paths.map((p) => ({ key: layerKey([p.path]), size: p.narSize }));
+/**
+ * The ideal static order: one path per layer, no budget, sorted by package-set-wide
+ * popularity, most popular first (ties by name, then path). The floor for digest
+ * re-downloads and stored bytes, and a near-floor for ChainID re-downloads.
+ */
+export function idealStaticOrder(popularity: Popularity): Planner {
+  return (graph) => {
+    const pop = (p: string) => popularity.get(storePathName(p)) ?? 0;
+    const order = graph.paths.map((p) => p.path).sort((a, b) => pop(b) - pop(a) || compareStrings(storePathName(a), storePathName(b)) || compareStrings(a, b));
+    const sizeOf = sizes(graph);
+    return order.map((p) => layer([p], sizeOf));
+  };
+}
 
 /** nixpkgs buildLayeredImage (popularity contest): the most popular paths one per layer, the rest in one. */
 export function nixpkgsStyle(popularity: Popularity, budget = 100): Planner {

@@ -4,7 +4,7 @@
  * and applications on top; some packages split into several outputs. Sizes are log-normal
  * with a few very large paths. Everything comes from a seeded PRNG.
  */
-import type { ClosureGraph, StorePathInfo } from "../../builder/nix/graph.ts";
+import type { StorePathInfo } from "../../builder/nix/graph.ts";
 import { prng } from "../support/prng.ts";
 
 
@@ -61,18 +61,4 @@ function pickDependencies(i: number, tier: number, rand: () => number): number[]
   const picked = new Set<number>();
   for (let k = 0; k < count * 3 && picked.size < count; k++) picked.add(Math.floor(i * Math.pow(rand(), 2.2)));
   return [...picked];
-}
-
-/** The closure of some store paths, as the graph Nix would report for them. */
-export function closureGraph(set: PackageSet, roots: readonly string[]): ClosureGraph {
-  const seen = new Set<string>();
-  const stack = [...roots];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    if (seen.has(p)) continue;
-    seen.add(p);
-    stack.push(...set.infos.get(p)!.references);
-  }
-  const paths = [...seen].map((p) => set.infos.get(p)!);
-  return { roots: [...roots], paths };
 }

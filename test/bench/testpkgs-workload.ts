@@ -9,7 +9,7 @@ import { storePathName } from "../../builder/nix/graph.ts";
 import { parsePathInfo } from "../../builder/nix/pathinfo.ts";
 import { run } from "../../builder/nix/run.ts";
 import type { SuiteContext } from "./report.ts";
-import type { PackageSet } from "./synthetic.ts";
+import type { ShapedSet } from "./shapes.ts";
 import { workloadFromSet } from "./workload.ts";
 import type { Workload } from "./workload.ts";
 
@@ -34,6 +34,6 @@ export async function testpkgsWorkload(ctx: SuiteContext, pairsPerKind: number):
   const paths = parsePathInfo(JSON.parse(info.stdout));
   // Packages in name order (pkg0000, pkg0001, …): later ones build on earlier ones.
   const packages = [...outputs].sort((a, b) => (storePathName(a) < storePathName(b) ? -1 : 1));
-  const set: PackageSet = { infos: new Map(paths.map((p) => [p.path, p])), packages, firstApp: Math.floor(packages.length / 3) };
+  const set: ShapedSet = { infos: new Map(paths.map((p) => [p.path, p])), packages, apps: packages.slice(Math.floor(packages.length / 3)), language: [] };
   return workloadFromSet("nix/testpkgs", set, pairsPerKind, 7);
 }
