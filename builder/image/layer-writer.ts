@@ -1,26 +1,26 @@
 /**
  * The layer writer: tar entries → a compressed layer file with known digests. One pass
- * hashes the tar (diffId), compresses it, hashes and counts the compressed bytes (digest,
- * size) and writes them to a temp file in `outDir`, renamed to `<hex>.<writer>.tar.gz|zst`
- * only when whole: the writer's own name, so two writers of the same layer never share a
- * file (one's cleanup would remove the other's before its upload). Memory stays bounded:
- * files are streamed in 1 MiB reads and every stage applies backpressure. Headers are fixed
- * (mtime 1, uid/gid 0 unless an entry names its owner, no user or group names), so the same
- * entries always give the same bytes.
+ * hashes the tar (diffId) and compresses it into a temp file in `outDir`; the compressed
+ * bytes are hashed and counted (digest, size) on their way to the file (gzip, compressed
+ * here) or from the finished file (zstd, which writes it itself: see zstd-pipe.ts). The file
+ * is renamed to `<hex>.<writer>.tar.gz|zst` only when whole: the writer's own name, so two
+ * writers of the same layer never share a file (one's cleanup would remove the other's
+ * before its upload). Memory stays bounded: files are streamed in 1 MiB reads and every
+ * stage applies backpressure. Headers are fixed (mtime 1, uid/gid 0 unless an entry names
+ * its owner, no user or group names), so the same entries always give the same bytes.
  */
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import type { Duplex } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar, { type Header } from "tar-stream";
 import { digestHex, digestOf, newDigester } from "./digest.ts";
 import { ParallelGzip } from "./gzip-parallel.ts";
 import { layerMediaType, type Compression } from "./media-types.ts";
 import { storePathEntries, type TarEntry } from "./tar-entries.ts";
-import { zstdStage } from "./zstd-pipe.ts";
+import { zstdFile, type CompressedFile } from "./zstd-pipe.ts";
 
 const READ_SIZE = 1 << 20;
 const PACK_BUFFER = 4 << 20;
@@ -124,10 +124,8 @@ export async function writeTarLayer(
   // A few MiB of tar buffered ahead lets file reads overlap compression instead of taking
   // turns with it (streamx's default is 16 KiB).
   const pack = tar.pack({ highWaterMark: PACK_BUFFER });
-  const compressor = compressorFor(compression, options.level);
+  const out = compression === "zstd" ? await zstdFile(partial, options.level ?? 3) : gzipFile(partial, options.level ?? 6);
   const diff = newDigester();
-  const blob = newDigester();
-  let size = 0;
   fillPack(pack, entries, signal).catch((err: unknown) => pack.destroy(err as Error));
   try {
     await pipeline(
@@ -137,33 +135,45 @@ export async function writeTarLayer(
           yield chunk;
         }
       },
-      compressor.stream,
-      async function* compressedBytes(source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          blob.update(chunk);
-          size += chunk.length;
-          yield chunk;
-        }
-      },
-      createWriteStream(partial, { flags: "wx" }),
+      out.input,
       signal ? { signal } : {},
     );
-    await compressor.exited;
-    const digest = digestOf(blob);
+    const { digest, size } = await out.done;
     const file = join(options.outDir, `${digestHex(digest)}.${writer}${compression === "gzip" ? ".tar.gz" : ".tar.zst"}`);
     await rename(partial, file);
     return { file, digest, diffId: digestOf(diff), size, mediaType: layerMediaType("oci", compression), compression };
   } catch (err) {
     pack.destroy();
-    compressor.stream.destroy();
+    const own = await out.stop(); // the compressor no longer writes the file
     await rm(partial, { force: true });
-    throw err;
+    throw own ?? err;
   }
 }
 
-function compressorFor(compression: Compression, level: number | undefined): { stream: Duplex; exited: Promise<void> } {
-  if (compression === "zstd") return zstdStage(level ?? 3);
-  return { stream: new ParallelGzip({ level: level ?? 6 }), exited: Promise.resolve() };
+/** gzip in this process (parallel deflate), the compressed bytes hashed on their way to `file`. */
+function gzipFile(file: string, level: number): CompressedFile {
+  const gzip = new ParallelGzip({ level });
+  const blob = newDigester();
+  let size = 0;
+  const written = pipeline(
+    gzip,
+    async function* compressedBytes(source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        blob.update(chunk);
+        size += chunk.length;
+        yield chunk;
+      }
+    },
+    createWriteStream(file, { flags: "wx" }),
+  );
+  const done = written.then(() => ({ digest: digestOf(blob), size }));
+  done.catch(() => {}); // reported to whoever awaits it
+  const stop = async () => {
+    gzip.destroy();
+    await done.catch(() => {});
+    return undefined;
+  };
+  return { input: gzip, done, stop };
 }
 
 type Pack = ReturnType<typeof tar.pack>;
@@ -228,6 +238,8 @@ async function copyFile(source: string, size: number, sink: Sink): Promise<void>
 }
 
 function drained(sink: Sink): Promise<void> {
+  // A sink torn down already (the pipeline failed) sends no more events: waiting would leak the file.
+  if (sink.destroyed || sink.destroying) return Promise.reject(new Error("tar entry closed while writing"));
   return new Promise((resolve, reject) => {
     const onDrain = () => (off(), resolve());
     const onClose = () => (off(), reject(new Error("tar entry closed while writing")));

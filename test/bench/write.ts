@@ -4,7 +4,7 @@
  * `tar | zstd -3 -T0`. Ours also hashes twice and writes a file; theirs write /dev/null.
  * Input: nix/testpkgs' bigClosure (≈ 600 MiB of real store paths) when Nix can build it,
  * else a deterministic ~600 MB store-like tree (test/bench/write-tree.ts); both are reused.
- * Each side is timed best-of-n, interleaved, so load from elsewhere hurts neither unfairly.
+ * Each side is timed best-of-n, the two taking turns, so load from elsewhere hurts neither unfairly.
  * The writer runs in a child process, so its peak RSS is its own. Tiny mode: an 8 MiB closure,
  * one run of each. Run alone: npm run bench -- write
  */
@@ -74,14 +74,27 @@ function benchInput(ctx: SuiteContext, work: string): Promise<Input> | Input {
   return benchTree(join(work, ctx.tiny ? "tree-tiny" : "tree"), ctx.tiny ? 2 : undefined).then((t) => ({ ...t, what: `generated tree, ${t.storePaths.length} store paths` }));
 }
 
-/** Best (shortest) of `n` runs: other load on the machine only ever slows a run down. */
-async function best<T extends { seconds: number }>(n: number, run: () => Promise<T> | T): Promise<T> {
-  let top: T | undefined;
+/**
+ * The best (shortest) run of each side over `n` rounds, the two sides taking turns within
+ * each round: load from elsewhere only ever slows a run down, and turns spread it evenly.
+ */
+async function bestOfPairs<R extends { seconds: number }, O extends { seconds: number }>(
+  ctx: SuiteContext,
+  what: string,
+  n: number,
+  reference: () => Promise<R> | R,
+  ours: () => Promise<O> | O,
+): Promise<[R, O]> {
+  let r: R | undefined;
+  let o: O | undefined;
   for (let i = 0; i < n; i++) {
-    const r = await run();
-    if (!top || r.seconds < top.seconds) top = r;
+    const a = await reference();
+    const b = await ours();
+    ctx.note(`${what}, round ${i + 1}: reference ${a.seconds.toFixed(2)} s, ours ${b.seconds.toFixed(2)} s`);
+    if (!r || a.seconds < r.seconds) r = a;
+    if (!o || b.seconds < o.seconds) o = b;
   }
-  return top!;
+  return [r!, o!];
 }
 
 export async function run(ctx: SuiteContext): Promise<Figure[]> {
@@ -94,11 +107,9 @@ export async function run(ctx: SuiteContext): Promise<Figure[]> {
   const cores = Math.min(2, availableParallelism());
   const shell = (script: string) => () => ({ seconds: timeShell(script) });
   const runs = (n: number) => (ctx.tiny ? 1 : n);
-  await best(1, shell(`${tarCmd} > /dev/null`)); // warms the page cache for everyone
-  const pigz = await best(runs(2), shell(`${tarCmd} | pigz -6 -p ${cores} > /dev/null`));
-  const gz = await best(runs(2), () => runWriter(work, storeRoot, storePaths, "gzip"));
-  const zstd = await best(runs(3), shell(`${tarCmd} | zstd -3 -T0 -q > /dev/null`));
-  const zs = await best(runs(3), sameBytes(() => runWriter(work, storeRoot, storePaths, "zstd")));
+  timeShell(`${tarCmd} > /dev/null`); // warms the page cache for everyone
+  const [pigz, gz] = await bestOfPairs(ctx, "gzip", runs(2), shell(`${tarCmd} | pigz -6 -p ${cores} > /dev/null`), () => runWriter(work, storeRoot, storePaths, "gzip"));
+  const [zstd, zs] = await bestOfPairs(ctx, "zstd", runs(3), shell(`${tarCmd} | zstd -3 -T0 -q > /dev/null`), sameBytes(() => runWriter(work, storeRoot, storePaths, "zstd")));
   const rate = (r: { seconds: number }) => mbPerSecond(inputBytes, r.seconds);
   const s = "write";
   return [

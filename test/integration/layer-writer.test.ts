@@ -221,6 +221,39 @@ describe("writeLayers", () => {
   });
 });
 
+describe("writeLayer's zstd", () => {
+  // A zstd that reads a little and dies, as a broken or missing binary would.
+  async function withZstd<T>(script: string, run: () => Promise<T>): Promise<T> {
+    const bin = join(root, `zstd-${Math.random().toString(36).slice(2)}`);
+    await writeFile(bin, `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    const before = process.env.NIXPORT_ZSTD;
+    process.env.NIXPORT_ZSTD = bin;
+    try {
+      return await run();
+    } finally {
+      if (before === undefined) delete process.env.NIXPORT_ZSTD;
+      else process.env.NIXPORT_ZSTD = before;
+    }
+  }
+
+  it("reports zstd's own failure (not the broken pipe it caused) and leaves no file", async () => {
+    const dir = join(root, "zstd-dies");
+    const write = () => writeLayer(paths, { storeRoot: store, outDir: dir, compression: "zstd" });
+    await expect(withZstd("head -c 1000 > /dev/null; echo 'zstd: broken on purpose' >&2; exit 3", write)).rejects.toThrow("zstd exited with 3: zstd: broken on purpose");
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("takes digest and size from the bytes the compressor wrote to the file", async () => {
+    const dir = join(root, "zstd-cat");
+    const layer = await withZstd("cat", () => writeLayer(paths, { storeRoot: store, outDir: dir, compression: "zstd" }));
+    // `cat` as zstd: the file holds the tar itself, and digest and size are of the file's bytes.
+    const bytes = readFileSync(layer.file);
+    expect(layer.size).toBe(bytes.length);
+    expect(layer.digest).toBe(sha256(bytes));
+    expect(layer.diffId).toBe(sha256(bytes));
+  });
+});
+
 describe("symlink-forest layer", () => {
   it("finds a CA bundle behind a linked /etc/ssl, and prefers bash as the shell", async () => {
     const certs = join(root, "store2/eee-cacert/etc/ssl/certs");
