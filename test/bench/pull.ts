@@ -85,7 +85,7 @@ async function coldRound({ ctx, sizes, work }: Run): Promise<Cold> {
 
 /** The server's "build done" line; spawnSync held the event loop, so its logs may lag a little. */
 async function buildLog(registry: RunningRegistry): Promise<BuildLog> {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 300; i++) {
     const done = registry.logs().split("\n").find((l) => l.includes('"msg":"build done"'));
     if (done) return checkedBuildLog(JSON.parse(done) as BuildLog);
     await new Promise((r) => setTimeout(r, 100));
