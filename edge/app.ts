@@ -35,6 +35,8 @@ export interface EdgeDeps {
   log?: (message: string, err: unknown) => void;
   /** Pull authentication (the registry Bearer-token flow); off when absent. */
   auth?: PullAuth;
+  /** The client's address, for the cap on builds per client (Worker: CF-Connecting-IP; Node: the socket's). */
+  clientAddress?: (c: Context) => string | undefined;
   /** Called once per request, after the answer (the Node server logs it as one JSON line). */
   accessLog?: (entry: AccessLogEntry) => void;
 }
@@ -58,6 +60,7 @@ export const DEFAULT_CONFIG: EdgeConfig = {
   // Cloudflare's give an origin; docker, podman and containerd set no limit of their own
   // (README, "Pulls of images still building").
   pullWaitSeconds: 60,
+  maxBuildsPerClient: 0,
 };
 
 export interface EdgeApp {
@@ -78,10 +81,12 @@ export function createEdge(deps: EdgeDeps): EdgeApp {
     now: deps.now ?? Date.now,
     retryAfterSeconds: config.retryAfterSeconds,
     pullWaitSeconds: config.pullWaitSeconds,
+    maxBuildsPerClient: config.maxBuildsPerClient,
     onCacheError: (err) => log("tag cache failed", err),
   };
   const resolver = new TagResolver(resolverOptions);
   const rc: RouteContext = { blobs: rememberingPresence(deps.blobs), resolver, recent, config, manifests: new ManifestMemory() };
+  if (deps.clientAddress) rc.clientAddress = deps.clientAddress;
 
   const app = new Hono();
   const accessLog = deps.accessLog;

@@ -9,6 +9,7 @@ import { BuildError, type BuilderClient, type BuildResult } from "./builder/clie
 import { isFresh, type TagCache, type TagEntry } from "./cache.ts";
 import { errors, RegistryError } from "./errors.ts";
 import type { RecentBuilds } from "./recent.ts";
+import { ClientBuilds } from "./client-builds.ts";
 
 export interface Resolved {
   entry: TagEntry;
@@ -26,6 +27,8 @@ export interface ResolverOptions {
   retryAfterSeconds: number;
   /** How long one pull waits for a build (EdgeConfig.pullWaitSeconds). */
   pullWaitSeconds: number;
+  /** Distinct builds one client address may have in flight (EdgeConfig.maxBuildsPerClient; 0: no cap). */
+  maxBuildsPerClient?: number;
   /** Called with failures of the cache itself, which never fail a pull. */
   onCacheError?: (err: unknown) => void;
 }
@@ -67,9 +70,13 @@ export function toRegistryError(err: unknown, retryAfterSeconds: number): Regist
   }
 }
 
-/** The answer to a pull whose build outlasted its wait. */
+/** Answers to pulls whose build outlasted their wait (the build goes on). */
+const stillBuildingErrors = new WeakSet<RegistryError>();
+
 function stillBuilding(waitedSeconds: number, retryAfterSeconds: number): RegistryError {
-  return errors.unavailable(`the image is still being built (waited ${waitedSeconds} s); pull again to get it`, retryAfterSeconds);
+  const e = errors.unavailable(`the image is still being built (waited ${waitedSeconds} s); pull again to get it`, retryAfterSeconds);
+  stillBuildingErrors.add(e);
+  return e;
 }
 
 /** The cache entry for a build: Docker schema 2 first when present, the other format as alternate. */
@@ -87,16 +94,22 @@ export function entryOf(result: BuildResult, now: number): TagEntry {
 
 export class TagResolver {
   private readonly inflight = new Map<string, Promise<Resolved>>();
+  private readonly clients: ClientBuilds;
 
-  constructor(private readonly o: ResolverOptions) {}
+  constructor(private readonly o: ResolverOptions) {
+    this.clients = new ClientBuilds({ max: o.maxBuildsPerClient ?? 0, retryAfterSeconds: o.retryAfterSeconds, now: o.now });
+  }
 
-  /** refresh: skip the cache (its entry pointed at a manifest storage no longer has). */
-  async resolve(req: ImageRequest, opts: { refresh?: boolean } = {}): Promise<Resolved> {
+  /**
+   * refresh: skip the cache (its entry pointed at a manifest storage no longer has).
+   * client: the puller's address, for the cap on builds in flight per client.
+   */
+  async resolve(req: ImageRequest, opts: { refresh?: boolean; client?: string } = {}): Promise<Resolved> {
     const key = requestKey(req);
     const cached = opts.refresh ? null : await this.cacheGet(key);
     if (cached && isFresh(cached, this.o.now())) return { entry: cached };
     try {
-      return await this.buildOnce(req, key);
+      return await this.clients.run(opts.client, key, () => this.buildOnce(req, key), (err) => stillBuildingErrors.has(err as RegistryError));
     } catch (err) {
       if (cached && builderUnreachable(err)) return { entry: cached, stale: true };
       throw toRegistryError(err, this.o.retryAfterSeconds);

@@ -7,6 +7,7 @@
  *   BUILDER_URLS     builder base URLs, comma or space separated
  *   BUILDER_TOKEN    secret sent to the builders
  *   PULL_WAIT_SECONDS how long a pull waits for its build before a 503 with Retry-After
+ *   MAX_BUILDS_PER_CLIENT distinct builds one client address may have in flight (429 past it)
  *   PULL_CREDENTIALS, PULL_TOKEN_SECRET  optional pull authentication (secrets)
  *   PUBLIC_BLOB_URL  public / custom-domain bucket URL to redirect blob GETs to
  *   S3_ENDPOINT S3_BUCKET S3_REGION S3_ACCESS_KEY_ID S3_SECRET_ACCESS_KEY (secret) S3_PATH_STYLE
@@ -39,6 +40,8 @@ export interface WorkerEnv extends WorkerStorageVars {
   PULL_TOKEN_SECRET?: string;
   /** How long a pull waits for its build before a 503 with Retry-After (default 60). */
   PULL_WAIT_SECONDS?: string;
+  /** Distinct builds one client address (CF-Connecting-IP) may have in flight (default: no cap). */
+  MAX_BUILDS_PER_CLIENT?: string;
 }
 
 export function blobReaderFromEnv(env: WorkerEnv): BlobReader {
@@ -65,11 +68,14 @@ export function depsFromEnv(env: WorkerEnv, makeBuilder: BuilderFactory): EdgeDe
   const config: EdgeDeps["config"] = { staleSeconds };
   if (env.SOURCE) config.source = env.SOURCE;
   if (Number(env.PULL_WAIT_SECONDS) > 0) config.pullWaitSeconds = Number(env.PULL_WAIT_SECONDS);
+  if (Number(env.MAX_BUILDS_PER_CLIENT) > 0) config.maxBuildsPerClient = Number(env.MAX_BUILDS_PER_CLIENT);
   const deps: EdgeDeps = {
     blobs: blobReaderFromEnv(env),
     builder: builderFromEnv(env, makeBuilder),
     tagCache: tagCacheFromEnv(env, staleSeconds),
     config,
+    // The address Cloudflare saw; a client cannot set it (Cloudflare overwrites the header).
+    clientAddress: (c) => c.req.header("cf-connecting-ip"),
   };
   const users = parseCredentials(env.PULL_CREDENTIALS);
   if (users.size) {

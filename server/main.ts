@@ -43,7 +43,11 @@ try {
     builder: connectBuilder({ baseUrl: `http://127.0.0.1:${grpc.port}`, token }),
     storage,
     ...(credentials ? { credentials } : {}),
-    config: { source: builder.source.description, ...(Number(env.NIXPORT_PULL_WAIT_SECONDS) > 0 ? { pullWaitSeconds: Number(env.NIXPORT_PULL_WAIT_SECONDS) } : {}) },
+    config: {
+      source: builder.source.description,
+      ...(Number(env.NIXPORT_PULL_WAIT_SECONDS) > 0 ? { pullWaitSeconds: Number(env.NIXPORT_PULL_WAIT_SECONDS) } : {}),
+      ...(Number(env.NIXPORT_MAX_BUILDS_PER_CLIENT) > 0 ? { maxBuildsPerClient: Number(env.NIXPORT_MAX_BUILDS_PER_CLIENT) } : {}),
+    },
     accessLog: accessLogLines("nixport"),
     ...pullAuthFromEnv(env),
   });

@@ -7,7 +7,7 @@ import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { createEdge, type EdgeApp, type EdgeConfig, type EdgeDeps } from "../app.ts";
 import type { BuilderClient } from "../builder/client.ts";
 import { MemoryTagCache, type TagCache, TieredTagCache } from "../cache.ts";
@@ -43,13 +43,18 @@ export function nodeBlobReader(o: Pick<NodeEdgeOptions, "storage" | "credentials
   return blobReaderFor(o.storage, { local: (c) => new FsBlobReader(c.dataDir, c.prefix), ...(credentials ? { credentials } : {}) });
 }
 
+/** The address of the connection a request came on (a proxy in front: the proxy's). */
+function socketAddress(c: Context): string | undefined {
+  return (c.env as HttpBindings | undefined)?.incoming?.socket?.remoteAddress;
+}
+
 export function createNodeEdge(o: NodeEdgeOptions): EdgeApp {
   const staleSeconds = o.config?.staleSeconds ?? 86_400;
   const dir = o.tagCacheDir === undefined ? (o.storage.s3 ? null : join(o.storage.dataDir, "tags")) : o.tagCacheDir;
   // Memory in front of the files: a hit is answered without touching the disk.
   const memory = new MemoryTagCache(staleSeconds);
   const tagCache: TagCache = dir ? new TieredTagCache([memory, new FileTagCache(dir, staleSeconds)]) : memory;
-  const deps: Parameters<typeof createEdge>[0] = { blobs: nodeBlobReader(o), builder: o.builder, tagCache };
+  const deps: Parameters<typeof createEdge>[0] = { blobs: nodeBlobReader(o), builder: o.builder, tagCache, clientAddress: socketAddress };
   if (o.config) deps.config = o.config;
   if (o.accessLog) deps.accessLog = o.accessLog;
   if (o.auth) deps.auth = o.auth;

@@ -1,4 +1,5 @@
 /** What every route handler receives besides the Hono context. */
+import type { Context } from "hono";
 import type { BlobReader } from "../storage/types.ts";
 import type { RecentBuilds } from "../recent.ts";
 import type { TagResolver } from "../resolve.ts";
@@ -19,6 +20,8 @@ export interface EdgeConfig {
    * builder keeps building, and the client's next pull joins the build or gets its result.
    */
   pullWaitSeconds: number;
+  /** Distinct builds one client address may have in flight before pulls get 429 (0: no cap). */
+  maxBuildsPerClient: number;
 }
 
 export interface RouteContext {
@@ -28,6 +31,8 @@ export interface RouteContext {
   config: EdgeConfig;
   /** Manifest bytes already read from storage, by digest. */
   manifests: ManifestMemory;
+  /** The puller's address (EdgeDeps.clientAddress). */
+  clientAddress?: (c: Context) => string | undefined;
 }
 
 /** The parsed name, or NAME_INVALID. Every route checks the name before doing anything else. */

@@ -48,12 +48,13 @@ async function byDigest(c: Context, rc: RouteContext, digest: string): Promise<R
 }
 
 async function byTag(c: Context, rc: RouteContext, req: ImageRequest): Promise<Response> {
-  let resolved = await rc.resolver.resolve(req);
+  const client = rc.clientAddress?.(c);
+  let resolved = await rc.resolver.resolve(req, { client });
   let chosen = choose(c, resolved);
   let bytes = await manifestBytes(c, rc, resolved, chosen);
   if (bytes === null) {
     // The cache pointed at a manifest storage does not hold: forget it and build again.
-    resolved = await rc.resolver.resolve(req, { refresh: true });
+    resolved = await rc.resolver.resolve(req, { refresh: true, client });
     chosen = choose(c, resolved);
     bytes = await manifestBytes(c, rc, resolved, chosen);
     if (bytes === null) throw errors.manifestUnknown({ digest: chosen.digest, reason: "built manifest missing from storage" });

@@ -40,6 +40,8 @@ export function makeEdge(o: HarnessOptions = {}) {
     config,
     now,
     log: (_msg, err) => unexpected.push(err),
+    // Tests name the client in a header of their own.
+    clientAddress: (c) => c.req.header("x-test-client"),
   });
   return {
     ...edge,

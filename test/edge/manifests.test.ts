@@ -165,6 +165,32 @@ describe("builder outages", () => {
     expect(edge.resolver.building).toBe(0);
   });
 
+  it("caps distinct builds in flight per client: 429 past the cap, joins and cache hits free, other clients unaffected", async () => {
+    const edge = makeEdge({ builder: { delayMs: 3_600_000 }, config: { pullWaitSeconds: 0.02, retryAfterSeconds: 7, maxBuildsPerClient: 2 } });
+    const pull = (image: string, client: string) => edge.fetch(`/v2/${image}/manifests/latest`, { headers: { "x-test-client": client } });
+    // Builds the client gave up waiting for go on at the builder, so they still count.
+    expect((await pull("git", "a")).status).toBe(503);
+    expect((await pull("hello", "a")).status).toBe(503);
+    const refused = await pull("curl", "a");
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("7");
+    expect((await ociError(refused)).code).toBe("TOOMANYREQUESTS");
+    expect(edge.builder.calls.map((c) => c.packages.join())).toEqual(["git", "hello"]);
+    expect((await pull("git", "a")).status).toBe(503); // the same build again: not a new one
+    expect((await pull("curl", "b")).status).toBe(503);
+    edge.advance(30 * 60_000);
+    expect((await pull("curl", "a")).status).toBe(503); // held builds count for 30 minutes at most
+  });
+
+  it("frees a client's slot once its build has a result", async () => {
+    const edge = makeEdge({ config: { maxBuildsPerClient: 1 } });
+    const pull = (image: string) => edge.fetch(`/v2/${image}/manifests/latest`, { headers: { "x-test-client": "a" } });
+    expect((await pull("git")).status).toBe(200);
+    expect((await pull("hello")).status).toBe(200);
+    expect((await pull("nosuchpackage")).status).toBe(404);
+    expect((await pull("curl")).status).toBe(200);
+  });
+
   it("maps every builder error kind to a registry error", async () => {
     const cases: [BuildError, number, string][] = [
       [new BuildError("invalid", "bad source ref"), 400, "NAME_INVALID"],
