@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TESTPKGS } from "../support/nix.ts";
+import { copyTestpkgs } from "../support/nix.ts";
 import { startRegistry, type RunningRegistry } from "../support/registry.ts";
 
 // The all-in-one registry (real Nix) with a pull wait of 1 s and a package whose build takes 4.
@@ -11,10 +11,11 @@ let registry: RunningRegistry;
 
 beforeAll(async () => {
   const pkgs = mkdtempSync(join(tmpdir(), "nixport-pullwait-"));
+  copyTestpkgs(pkgs);
   writeFileSync(
     join(pkgs, "default.nix"),
     `{ system ? builtins.currentSystem }:
-let t = import ${TESTPKGS} { inherit system; }; in t // {
+let t = import ./testpkgs { inherit system; }; in t // {
   # New for every run (the nonce), so Nix really builds it each time.
   pause = t.lib.mkPkg { pname = "pause"; version = "1"; description = "sleeps a little"; script = "sleep 4 # ${randomUUID()}"; };
 }`,
