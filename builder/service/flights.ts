@@ -19,7 +19,7 @@ export interface FlightOptions {
    * anyone waits for it or not: a pull that gave up comes back and joins it or gets its result.
    */
   buildTimeoutMs?: number;
-  /** How long the result of a build that finished with nobody waiting answers the next call (default 10 min). */
+  /** How long the result of a build some caller gave up waiting for answers the next call (default 10 min). */
   resultTtlMs?: number;
   now?: () => number;
 }
@@ -58,6 +58,8 @@ class Flight {
   readonly events: BuildEvent[] = [];
   readonly listeners = new Set<Listener>();
   readonly abort = new AbortController();
+  /** Set when a caller stopped waiting: its client will come back for the result. */
+  abandoned = false;
   result!: Promise<ImageResult>;
   startNow!: () => void;
 
@@ -83,7 +85,7 @@ export class BuildFlights {
   private readonly buildTimeoutMs: number | undefined;
   /** Recent failures by request key (see FlightOptions.failureTtlMs). */
   private readonly failures: Expiring<BuildError>;
-  /** Results of builds that finished with nobody waiting (see FlightOptions.resultTtlMs). */
+  /** Results of builds some caller gave up on (see FlightOptions.resultTtlMs). */
   private readonly unclaimed: Expiring<ImageResult>;
   private closed = false;
 
@@ -126,6 +128,7 @@ export class BuildFlights {
     const f = flight;
     const leave = () => {
       f.listeners.delete(onEvent);
+      f.abandoned = true;
       if (f.listeners.size === 0 && opts.cancelIfAbandoned) f.abort.abort(new BuildError("cancelled", "cancelled: every caller went away"));
     };
     signal?.addEventListener("abort", leave, { once: true });
@@ -186,9 +189,10 @@ export class BuildFlights {
         if (i >= 0) (this.queue.splice(i, 1), this.announceQueue());
       }
     })();
-    // Runs before any caller's handlers: listeners still present are callers still waiting.
+    // Kept when a caller gave up on it (one still listed may be gone already: its cancellation
+    // can arrive after the result), or nobody waits. Runs before any caller's handlers.
     flight.result.then(
-      (r) => flight.listeners.size === 0 && this.unclaimed.set(key, r),
+      (r) => (flight.abandoned || flight.listeners.size === 0) && this.unclaimed.set(key, r),
       (err: unknown) => err instanceof BuildError && REMEMBERED_FAILURES.has(err.kind) && this.failures.set(key, err),
     );
     return flight;

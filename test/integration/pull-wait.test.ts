@@ -43,6 +43,6 @@ describe("pulls of an image still building", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("docker-content-digest")).toMatch(/^sha256:/);
     const started = registry.logs().split("\n").filter((l) => l.includes('"build started"') && l.includes("pause"));
-    expect(started).toHaveLength(1);
+    expect(started, registry.logs()).toHaveLength(1);
   });
 });

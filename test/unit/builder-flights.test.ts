@@ -123,6 +123,21 @@ describe("single-flight builds", () => {
     expect(await again).not.toBe(kept);
   });
 
+  it("keeps the result when a caller gave up, even if another was listed at the end (its cancellation may come late)", async () => {
+    const { fn, calls } = controlled();
+    const flights = new BuildFlights(fn);
+    const gone = new AbortController();
+    const first = flights.run(spec(["big"]), () => {}, gone.signal);
+    gone.abort();
+    await first.catch(() => {});
+    const late = flights.run(spec(["big"]), () => {});
+    await tick();
+    calls[0]!.finish();
+    const r = await late;
+    expect(await flights.run(spec(["big"]), () => {})).toBe(r);
+    expect(calls).toHaveLength(1);
+  });
+
   it("ends a build past its deadline with a timeout for every caller, waiting or not", async () => {
     const { fn, calls } = controlled();
     const flights = new BuildFlights(fn, { buildTimeoutMs: 20 });
