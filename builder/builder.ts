@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { access, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { BuilderConfig } from "./config.ts";
-import { BuildError } from "./errors.ts";
+import { BuildError } from "../common/build-error.ts";
 import { loadPopularity, type Popularity } from "./layers/popularity.ts";
 import { Nix } from "./nix/nix.ts";
 import { run } from "./nix/run.ts";

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { imageRecordKey, layerRecordKey, type ImageRecord, type LayerRecord } from "../common/storage/layout.ts";
 import { requestKey } from "../common/image-request.ts";
-import { BuildError } from "./errors.ts";
+import { BuildError } from "../common/build-error.ts";
 import {
   buildImageConfig,
   buildManifest,

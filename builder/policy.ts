@@ -4,7 +4,7 @@
  * reported it and before any layer is written. Refusals are `denied` errors (403 DENIED at
  * the edge), remembered like failed builds.
  */
-import { BuildError } from "./errors.ts";
+import { BuildError } from "../common/build-error.ts";
 import type { ClosureGraph } from "./nix/graph.ts";
 
 export interface BuildPolicy {

@@ -1,5 +1,5 @@
 import { basename, join, resolve as resolvePath } from "node:path";
-import { BuildError } from "./errors.ts";
+import { BuildError } from "../common/build-error.ts";
 import { ChannelSource } from "./sources/channel.ts";
 import { GitSource } from "./sources/git.ts";
 import { int } from "./config.ts";

@@ -5,7 +5,8 @@
  * cached keep working while builders are down.
  */
 import { type ImageRequest, requestKey } from "../common/image-request.ts";
-import { BuildError, type BuilderClient, type BuildResult } from "./builder/client.ts";
+import { BuildError } from "../common/build-error.ts";
+import type { BuilderClient, BuildResult } from "./builder/client.ts";
 import { isFresh, type TagCache, type TagEntry } from "./cache.ts";
 import { errors, RegistryError } from "./errors.ts";
 import type { RecentBuilds } from "./recent.ts";
@@ -43,26 +44,28 @@ export function toRegistryError(err: unknown, retryAfterSeconds: number): Regist
   if (err instanceof RegistryError) return err;
   if (!(err instanceof BuildError)) return errors.unavailable("the builder could not be reached", retryAfterSeconds);
   switch (err.kind) {
-    case "invalid":
+    case "invalid_argument":
       return errors.nameInvalid(err.message);
     case "not_found": {
       // Clients print the message, not the detail: name the packages in both.
-      const unknown = err.unknownPackages ?? [];
+      const unknown = err.details.unknownPackages ?? [];
       const message = unknown.length ? `unknown packages: ${unknown.join(", ")}` : err.message;
       return errors.manifestUnknown({ unknownPackages: unknown, message: err.message }, message.slice(0, 1000));
     }
-    case "failed": {
+    case "build_failed": {
       const detail: { derivation?: string; logTail?: string; message: string } = { message: err.message };
-      if (err.derivation !== undefined) detail.derivation = err.derivation;
-      if (err.logTail !== undefined) detail.logTail = err.logTail;
+      if (err.details.derivation !== undefined) detail.derivation = err.details.derivation;
+      if (err.details.logTail !== undefined) detail.logTail = err.details.logTail;
       return errors.buildFailed(detail);
     }
     case "denied":
-      return errors.denied(err.message.slice(0, 1000), err.derivation !== undefined ? { derivation: err.derivation } : null);
+      return errors.denied(err.message.slice(0, 1000), err.details.derivation !== undefined ? { derivation: err.details.derivation } : null);
+    // The edge's call is cancelled only when its own build timeout fires: the build runs on.
     case "timeout":
-      return errors.unavailable(`the build is still running: ${err.message}`, err.retryAfterSeconds ?? retryAfterSeconds);
+    case "cancelled":
+      return errors.unavailable(`the build is still running: ${err.message}`, err.details.retryAfterSeconds ?? retryAfterSeconds);
     case "unavailable":
-      return errors.unavailable(`the builder is unavailable: ${err.message}`, err.retryAfterSeconds ?? retryAfterSeconds);
+      return errors.unavailable(`the builder is unavailable: ${err.message}`, err.details.retryAfterSeconds ?? retryAfterSeconds);
     case "unauthenticated":
       return errors.unavailable("the builder rejected this registry's credentials", retryAfterSeconds);
     case "internal":

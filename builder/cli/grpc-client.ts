@@ -1,6 +1,8 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
+import { ErrorDetailSchema, type ErrorDetail } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
 import type { RawSettings } from "../image/settings.ts";
 
 const PROTO_ROOT = fileURLToPath(new URL("../../proto/", import.meta.url));
@@ -16,18 +18,12 @@ export interface WireBuildEvent {
     revision: string;
     immutable: boolean;
     packages: string[];
+    image: string;
   };
 }
 
 /** ImageSettings as proto-loader encodes it: the shape the builder checks (camelCase, the map as an object). */
 export type WireSettings = RawSettings;
-
-export interface WireErrorDetail {
-  unknownPackages: string[];
-  derivation: string;
-  logTail: string;
-  retryAfterSeconds: number;
-}
 
 const loaded = protoLoader.loadSync(["nixport/builder/v1/builder.proto", "grpc/health/v1/health.proto"], {
   includeDirs: [PROTO_ROOT],
@@ -52,7 +48,7 @@ export function builderClient(address: string): BuilderGrpcClient {
 
 export interface BuilderGrpcClient extends grpc.Client {
   build(
-    req: { packages: string[]; tag?: string; architecture?: string; manifestFormat?: string; compression?: string; cancelIfAbandoned?: boolean; settings?: WireSettings; nonroot?: boolean },
+    req: { packages?: string[]; image?: string; tag?: string; architecture?: string; manifestFormat?: string; compression?: string; cancelIfAbandoned?: boolean; settings?: WireSettings; nonroot?: boolean },
     md: grpc.Metadata,
   ): grpc.ClientReadableStream<WireBuildEvent>;
   checkPackages(
@@ -77,55 +73,21 @@ export function authMetadata(token?: string): grpc.Metadata {
   return md;
 }
 
-/** Decodes the ErrorDetail a failed call carries in grpc-status-details-bin, if any. */
-export function errorDetail(err: grpc.ServiceError): WireErrorDetail | undefined {
+/**
+ * What a failed call says, decoded with the generated schema: the ErrorDetail the builder
+ * attaches (kind, plain message, details), read from grpc-status-details-bin the way Connect
+ * reads it; without one (a proxy, a refused token) the status's own message, percent-decoded.
+ */
+export function callError(err: grpc.ServiceError): { message: string; detail?: ErrorDetail } {
   const raw = err.metadata?.get("grpc-status-details-bin")?.[0];
-  if (!raw || typeof raw === "string") return undefined;
-  // google.rpc.Status { int32 code = 1; string message = 2; repeated google.protobuf.Any details = 3; }
-  const status = decodeFields(raw);
-  for (const any of status.get(3) ?? []) {
-    const fields = decodeFields(any as Buffer);
-    const typeUrl = (fields.get(1)?.[0] as Buffer | undefined)?.toString("utf8") ?? "";
-    if (!typeUrl.endsWith("/nixport.builder.v1.ErrorDetail")) continue;
-    const d = decodeFields(fields.get(2)?.[0] as Buffer);
-    return {
-      unknownPackages: (d.get(1) ?? []).map((b) => (b as Buffer).toString("utf8")),
-      derivation: (d.get(2)?.[0] as Buffer | undefined)?.toString("utf8") ?? "",
-      logTail: (d.get(3)?.[0] as Buffer | undefined)?.toString("utf8") ?? "",
-      retryAfterSeconds: Number(d.get(4)?.[0] ?? 0),
-    };
-  }
-  return undefined;
+  const trailer = new Headers({ "grpc-status": String(err.code), "grpc-message": err.details ?? "" });
+  if (raw instanceof Buffer) trailer.set("grpc-status-details-bin", raw.toString("base64"));
+  const status = findTrailerError(trailer);
+  const detail = status?.findDetails(ErrorDetailSchema)[0];
+  return { message: detail?.message || status?.rawMessage || err.message, ...(detail ? { detail } : {}) };
 }
 
-/** Minimal protobuf wire decoding: field number → values (varints as numbers, bytes as Buffers). */
-function decodeFields(buf: Buffer): Map<number, (Buffer | number)[]> {
-  const out = new Map<number, (Buffer | number)[]>();
-  let i = 0;
-  const varint = () => {
-    let v = 0;
-    let shift = 0;
-    for (;;) {
-      const b = buf[i++]!;
-      v += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return v;
-      shift += 7;
-    }
-  };
-  while (i < buf.length) {
-    const key = varint();
-    const field = Math.floor(key / 8);
-    const type = key & 7;
-    let value: Buffer | number;
-    if (type === 0) value = varint();
-    else if (type === 2) {
-      const len = varint();
-      value = buf.subarray(i, i + len);
-      i += len;
-    } else if (type === 5) ((value = buf.readUInt32LE(i)), (i += 4));
-    else if (type === 1) ((value = Number(buf.readBigUInt64LE(i))), (i += 8));
-    else throw new Error(`unsupported wire type ${type}`);
-    out.set(field, [...(out.get(field) ?? []), value]);
-  }
-  return out;
+/** The ErrorDetail of a failed call, if it carries one. */
+export function errorDetail(err: grpc.ServiceError): ErrorDetail | undefined {
+  return callError(err).detail;
 }

@@ -1,13 +1,17 @@
 import { parseArgs } from "node:util";
 import type * as grpc from "@grpc/grpc-js";
-import { authMetadata, builderClient, errorDetail, type WireBuildEvent } from "./grpc-client.ts";
+import { parseName } from "../../common/names.ts";
+import { authMetadata, builderClient, callError, type BuilderGrpcClient, type WireBuildEvent } from "./grpc-client.ts";
 import { Progress } from "./progress.ts";
 
 const USAGE = `usage: nixport-build --builder HOST:PORT [--token T] [--tag REF] [--oci] [--zstd] [--arch amd64|arm64]
-                     [IMAGE SETTINGS] PACKAGE...
+                     [--registry HOST] [IMAGE SETTINGS] NAME...
 
-Builds an image from Nix packages on a nixport builder, showing progress, and prints the
-manifest digest. The token may also come from NIXPORT_BUILDER_TOKEN.
+Builds an image on a nixport builder, showing progress, prints the manifest digest on stdout
+and the reference to pull on stderr. NAME is an image name as a pull writes it
+(shell/git/htop, arm64/hello; several NAMEs are joined with /), which gives the very image
+docker pull REGISTRY/NAME gets, or package attribute paths (python3Packages.requests). The
+token may also come from NIXPORT_BUILDER_TOKEN, the registry from NIXPORT_REGISTRY.
 
 Image settings (repeat a flag once per item, in order; an item starting with - as --cmd=-c):
   --entrypoint ARG   the command the image runs (repeat for its arguments)
@@ -54,6 +58,7 @@ export async function main(argv: string[], stdout: Out, stderr: Out, env: NodeJS
         oci: { type: "boolean", default: false },
         zstd: { type: "boolean", default: false },
         arch: { type: "string", default: "amd64" },
+        registry: { type: "string" },
         json: { type: "boolean", default: false },
         ...SETTINGS_OPTIONS,
         help: { type: "boolean", short: "h", default: false },
@@ -77,42 +82,60 @@ export async function main(argv: string[], stdout: Out, stderr: Out, env: NodeJS
   const progress = new Progress(stderr);
   const client = builderClient(builder);
   try {
-    const done = await new Promise<NonNullable<WireBuildEvent["done"]>>((resolve, reject) => {
-      const call = client.build(
-        {
-          packages: args.positionals,
-          tag: o.tag,
-          architecture: o.arch === "arm64" ? "ARCHITECTURE_ARM64" : "ARCHITECTURE_AMD64",
-          manifestFormat: o.oci || o.zstd ? "MANIFEST_FORMAT_OCI" : "MANIFEST_FORMAT_DOCKER",
-          compression: o.zstd ? "COMPRESSION_ZSTD" : "COMPRESSION_GZIP",
-          // Ctrl-C at a terminal means stop, unless someone else wants the same image.
-          cancelIfAbandoned: true,
-          settings: settingsFromFlags(o),
-        },
-        authMetadata(token),
-      );
-      let result: WireBuildEvent["done"];
-      call.on("data", (e: WireBuildEvent) => {
-        if (e.event === "done") result = e.done;
-        else progress.event(e);
-      });
-      call.on("error", reject);
-      call.on("end", () => (result ? resolve(result) : reject(new Error("the builder ended the stream without a result"))));
-    });
+    const settings = settingsFromFlags(o);
+    const request = {
+      ...what(args.positionals, o.arch!),
+      tag: o.tag,
+      ...(o.oci || o.zstd ? { manifestFormat: "MANIFEST_FORMAT_OCI" } : {}),
+      compression: o.zstd ? "COMPRESSION_ZSTD" : "COMPRESSION_GZIP",
+      // Ctrl-C at a terminal means stop, unless someone else wants the same image.
+      cancelIfAbandoned: true,
+      settings,
+    };
+    const done = await build(client, request, token, progress);
     progress.finish();
     const m = done.manifests[0]!;
-    if (o.json) stdout.write(`${JSON.stringify({ digest: m.digest, mediaType: m.mediaType, size: Number(m.size), revision: done.revision })}\n`);
+    // A pull of the name gets the image without settings: one with settings is pulled by digest.
+    const pinned = JSON.stringify(settings) !== JSON.stringify(settingsFromFlags({}));
+    const reference = done.image ? `${o.registry ?? env.NIXPORT_REGISTRY ?? "<registry>"}/${done.image}${pinned ? `@${m.digest}` : `:${o.tag}`}` : undefined;
+    if (o.json) stdout.write(`${JSON.stringify({ digest: m.digest, mediaType: m.mediaType, size: Number(m.size), revision: done.revision, image: done.image, reference })}\n`);
     else stdout.write(`${m.digest}\n`);
+    if (reference) stderr.write(`pull: ${reference}\n`);
     return 0;
   } catch (e) {
     progress.finish();
     const err = e as grpc.ServiceError;
-    stderr.write(`nixport-build: ${err.details || err.message}\n`);
-    const d = err.metadata ? errorDetail(err) : undefined;
+    const { message, detail: d } = err.metadata ? callError(err) : { message: err.message, detail: undefined };
+    stderr.write(`nixport-build: ${message}\n`);
     if (d?.derivation) stderr.write(`failed derivation: ${d.derivation}\n`);
     if (d?.logTail) stderr.write(`${d.logTail.trimEnd()}\n`);
     return 1;
   } finally {
     client.close();
   }
+}
+
+/**
+ * What the positional arguments ask for: an image name when they read as one in the
+ * registry's grammar (so the builder reads it exactly as a pull is read), else package
+ * attribute paths (camelCase and other spellings no repository name allows).
+ */
+function what(positionals: string[], arch: string): { image: string } | { packages: string[]; architecture: string } {
+  const name = positionals.join("/");
+  if (parseName(name).ok) return { image: arch === "arm64" ? `arm64/${name}` : name };
+  return { packages: positionals, architecture: arch === "arm64" ? "ARCHITECTURE_ARM64" : "ARCHITECTURE_AMD64" };
+}
+
+/** Runs one Build call, feeding progress; resolves with its ImageDone. */
+function build(client: BuilderGrpcClient, request: Parameters<BuilderGrpcClient["build"]>[0], token: string | undefined, progress: Progress) {
+  return new Promise<NonNullable<WireBuildEvent["done"]>>((resolve, reject) => {
+    const call = client.build(request, authMetadata(token));
+    let result: WireBuildEvent["done"];
+    call.on("data", (e: WireBuildEvent) => {
+      if (e.event === "done") result = e.done;
+      else progress.event(e);
+    });
+    call.on("error", reject);
+    call.on("end", () => (result ? resolve(result) : reject(new Error("the builder ended the stream without a result"))));
+  });
 }

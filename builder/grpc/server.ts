@@ -4,6 +4,7 @@ import net from "node:net";
 import { Duplex } from "node:stream";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { bearerAuth } from "./auth.ts";
+import { jsonLog } from "../../common/log.ts";
 import type { BuilderBackend } from "../service/types.ts";
 import { builderRoutes } from "./service.ts";
 
@@ -29,7 +30,7 @@ export interface RunningGrpcServer {
  */
 export async function startGrpcServer(backend: BuilderBackend, opts: GrpcServerOptions): Promise<RunningGrpcServer> {
   const handler = connectNodeAdapter({
-    routes: builderRoutes(backend),
+    routes: builderRoutes(backend, opts.log ?? jsonLog("builder")),
     interceptors: opts.token ? [bearerAuth(opts.token)] : [],
     grpc: true,
     grpcWeb: true,

@@ -11,7 +11,10 @@ import {
   type BuildRequest,
 } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
 import { Health, HealthCheckResponse_ServingStatus, HealthCheckResponseSchema } from "../../proto/gen/grpc/health/v1/health_pb.ts";
-import { BuildError } from "../errors.ts";
+import { BuildError } from "../../common/build-error.ts";
+import type { Arch } from "../../common/image-request.ts";
+import type { Log } from "../../common/log.ts";
+import { imageName, parseName, type ImageName } from "../../common/names.ts";
 import { checkSettings } from "../image/settings.ts";
 import type { BuilderBackend, BuildEvent, BuildPhase, ImageResult, ImageSpec } from "../service/types.ts";
 import { toConnectError } from "./errors.ts";
@@ -27,24 +30,40 @@ const PHASES: Record<BuildPhase, Phase> = {
   done: Phase.DONE,
 };
 
+const ARCH_OF: Partial<Record<Architecture, Arch>> = { [Architecture.AMD64]: "amd64", [Architecture.ARM64]: "arm64" };
+
 export function specFromRequest(req: BuildRequest): ImageSpec {
-  if (req.architecture !== Architecture.UNSPECIFIED && req.architecture !== Architecture.AMD64 && req.architecture !== Architecture.ARM64) {
+  if (req.architecture !== Architecture.UNSPECIFIED && !ARCH_OF[req.architecture]) {
     throw new BuildError("invalid_argument", "unknown architecture");
   }
+  const named: ImageName = req.image ? imageOfName(req) : { arch: ARCH_OF[req.architecture] ?? "amd64", packages: [...req.packages] };
+  const user = named.user ?? (req.nonroot ? "nonroot" : undefined);
   const formats = req.manifestFormat === ManifestFormat.DOCKER ? "docker" : req.manifestFormat === ManifestFormat.OCI ? "oci" : "both";
   const compression = req.compression === Compression.ZSTD ? "zstd" : "gzip";
   if (compression === "zstd" && formats !== "oci") {
     throw new BuildError("invalid_argument", "zstd layers need the OCI manifest format (Docker schema 2 has no zstd)");
   }
   return {
-    packages: [...req.packages],
-    arch: req.architecture === Architecture.ARM64 ? "arm64" : "amd64",
+    packages: named.packages,
+    arch: named.arch,
     tag: req.tag || "latest",
     formats,
     compression,
     settings: checkSettings(req.settings),
-    ...(req.nonroot ? { user: "nonroot" as const } : {}),
+    ...(user ? { user } : {}),
   };
+}
+
+/** The image a BuildRequest names the way a pull does, read with the registry's own grammar. */
+function imageOfName(req: BuildRequest): ImageName {
+  if (req.packages.length) throw new BuildError("invalid_argument", "give either packages or an image name, not both");
+  const parsed = parseName(req.image);
+  if (!parsed.ok) throw new BuildError("invalid_argument", `invalid image name: ${parsed.reason}`);
+  const asked = ARCH_OF[req.architecture];
+  if (asked && asked !== parsed.value.arch) {
+    throw new BuildError("invalid_argument", `architecture ${asked} conflicts with the image name, which means ${parsed.value.arch}`);
+  }
+  return parsed.value;
 }
 
 export function eventToProto(e: BuildEvent): PbBuildEvent {
@@ -60,7 +79,7 @@ export function eventToProto(e: BuildEvent): PbBuildEvent {
   }
 }
 
-export function doneToProto(r: ImageResult): PbBuildEvent {
+export function doneToProto(r: ImageResult, spec: ImageSpec): PbBuildEvent {
   return create(BuildEventSchema, {
     event: {
       case: "done",
@@ -69,6 +88,7 @@ export function doneToProto(r: ImageResult): PbBuildEvent {
         revision: r.revision,
         immutable: r.immutable,
         packages: r.packages,
+        image: imageName({ arch: spec.arch, packages: r.packages, ...(spec.user ? { user: spec.user } : {}) }) ?? "",
       },
     },
   });
@@ -78,12 +98,12 @@ export function doneToProto(r: ImageResult): PbBuildEvent {
  * Bridges the callback-shaped build into a server stream: events queue up while the
  * client reads; the stream ends with the ImageDone event or the build's error.
  */
-async function* buildStream(backend: BuilderBackend, req: BuildRequest, ctx: HandlerContext): AsyncGenerator<PbBuildEvent> {
+async function* buildStream(backend: BuilderBackend, req: BuildRequest, ctx: HandlerContext, log: Log): AsyncGenerator<PbBuildEvent> {
   let spec: ImageSpec;
   try {
     spec = specFromRequest(req);
   } catch (e) {
-    throw toConnectError(e);
+    throw toConnectError(e, log);
   }
   const pending: PbBuildEvent[] = [];
   let wake: (() => void) | undefined;
@@ -95,7 +115,7 @@ async function* buildStream(backend: BuilderBackend, req: BuildRequest, ctx: Han
   };
   backend
     .build(spec, (e) => push(eventToProto(e)), ctx.signal, { cancelIfAbandoned: req.cancelIfAbandoned })
-    .then((r) => push(doneToProto(r)), (e) => (failure = e))
+    .then((r) => push(doneToProto(r, spec)), (e) => (failure = e))
     .finally(() => {
       finished = true;
       wake?.();
@@ -107,18 +127,19 @@ async function* buildStream(backend: BuilderBackend, req: BuildRequest, ctx: Han
     wake = undefined;
   }
   while (pending.length) yield pending.shift()!;
-  if (failure !== undefined) throw toConnectError(failure);
+  if (failure !== undefined) throw toConnectError(failure, log);
 }
 
-export function builderRoutes(backend: BuilderBackend) {
+/** The builder's services; `log` receives the bugs that calls run into. */
+export function builderRoutes(backend: BuilderBackend, log: Log) {
   return (router: ConnectRouter) => {
     router.service(BuilderService, {
-      build: (req, ctx) => buildStream(backend, req, ctx),
+      build: (req, ctx) => buildStream(backend, req, ctx, log),
       async checkPackages(req, ctx) {
         try {
           return await backend.checkPackages([...req.packages], req.tag || "latest", ctx.signal);
         } catch (e) {
-          throw toConnectError(e);
+          throw toConnectError(e, log);
         }
       },
     });

@@ -5,7 +5,7 @@
  * ports in another order, `8080` and `8080/tcp`) are one image with one digest.
  */
 import type { ImageSettings } from "../../common/image-request.ts";
-import { BuildError } from "../errors.ts";
+import { BuildError } from "../../common/build-error.ts";
 
 export type { ImageSettings };
 

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BuildError } from "../errors.ts";
+import { BuildError } from "../../common/build-error.ts";
 import type { ResolvedSource } from "../sources.ts";
 import type { ClosureGraph } from "./graph.ts";
 import { parsePathInfo } from "./pathinfo.ts";

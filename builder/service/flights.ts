@@ -1,4 +1,4 @@
-import { BuildError } from "../errors.ts";
+import { BuildError } from "../../common/build-error.ts";
 import { canonicalRequest, requestKey } from "../../common/image-request.ts";
 import type { BuildEvent, BuildFn, ImageResult, ImageSpec, RunOptions } from "./types.ts";
 

@@ -1,4 +1,4 @@
-import { BuildError } from "../errors.ts";
+import { BuildError } from "../../common/build-error.ts";
 import { checkTag, COMMIT_RE, type PackageSource, type ResolvedSource } from "../sources.ts";
 
 const CHANNEL_RE = /^(nixos-(unstable|\d{2}\.\d{2})(-small)?|nixpkgs-unstable|nixpkgs-\d{2}\.\d{2}-darwin)$/;

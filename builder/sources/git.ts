@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
-import { BuildError } from "../errors.ts";
+import { BuildError } from "../../common/build-error.ts";
 import { toolEnv } from "../nix/env.ts";
 import { publicUrl } from "../nix/redact.ts";
 import { checkTag, COMMIT_RE, type PackageSource, type ResolvedSource } from "../sources.ts";

@@ -1,6 +1,6 @@
 import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { BuildError } from "../errors.ts";
+import { BuildError } from "../../common/build-error.ts";
 import { toolEnv } from "../nix/env.ts";
 import { run, type RunResult } from "../nix/run.ts";
 import type { RefPatterns } from "./refs.ts";

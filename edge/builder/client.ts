@@ -2,6 +2,7 @@
  * The seam between the edge and a builder. The Connect/gRPC-web client (Workers and Node) and
  * the in-memory builder used by tests both implement BuilderClient; the edge knows nothing else.
  */
+import { BuildError } from "../../common/build-error.ts";
 import type { ImageRequest } from "../../common/image-request.ts";
 
 export interface BuiltManifest {
@@ -18,44 +19,6 @@ export interface BuildResult {
   ttlSeconds: number | null;
   /** Source revision the image was built from. */
   revision?: string;
-}
-
-export type BuildErrorKind =
-  | "invalid"
-  | "not_found"
-  | "failed"
-  | "denied"
-  | "timeout"
-  | "unavailable"
-  | "unauthenticated"
-  | "internal";
-
-export interface BuildErrorDetails {
-  /** not_found: every package name the source does not know. */
-  unknownPackages?: string[];
-  /** failed: the derivation whose build failed, and the end of its log. */
-  derivation?: string;
-  logTail?: string;
-  /** unavailable / timeout: when the builder suggests trying again. */
-  retryAfterSeconds?: number;
-}
-
-export class BuildError extends Error {
-  readonly kind: BuildErrorKind;
-  unknownPackages?: string[];
-  derivation?: string;
-  logTail?: string;
-  retryAfterSeconds?: number;
-
-  constructor(kind: BuildErrorKind, message: string, details: BuildErrorDetails = {}) {
-    super(message);
-    this.name = "BuildError";
-    this.kind = kind;
-    if (details.unknownPackages) this.unknownPackages = details.unknownPackages;
-    if (details.derivation !== undefined) this.derivation = details.derivation;
-    if (details.logTail !== undefined) this.logTail = details.logTail;
-    if (details.retryAfterSeconds !== undefined) this.retryAfterSeconds = details.retryAfterSeconds;
-  }
 }
 
 export interface BuilderClient {

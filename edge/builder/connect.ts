@@ -1,12 +1,15 @@
 /**
  * The edge's builder client over gRPC-web (HTTP/1.1 and fetch, so it runs inside workerd,
- * whose fetch has no HTTP/2 trailers). Maps the builder's status codes back to BuildErrors.
+ * whose fetch has no HTTP/2 trailers). Turns the builder's errors back into BuildErrors: the
+ * kind its ErrorDetail names, or for a status without one (a proxy, the auth interceptor, a
+ * connection that failed) the kind its status code means.
  */
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-web";
 import { Architecture, BuilderService, ErrorDetailSchema, ManifestFormat } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
 import type { ImageRequest } from "../../common/image-request.ts";
-import { BuildError, type BuildErrorKind, type BuilderClient, type BuildResult } from "./client.ts";
+import { BuildError, errorKindFromProto, type BuildErrorKind } from "../../common/build-error.ts";
+import type { BuilderClient, BuildResult } from "./client.ts";
 
 export interface ConnectBuilderOptions {
   /** e.g. http://builder.internal:50051 */
@@ -20,9 +23,9 @@ export interface ConnectBuilderOptions {
 }
 
 const KIND_OF: Partial<Record<Code, BuildErrorKind>> = {
-  [Code.InvalidArgument]: "invalid",
+  [Code.InvalidArgument]: "invalid_argument",
   [Code.NotFound]: "not_found",
-  [Code.FailedPrecondition]: "failed",
+  [Code.FailedPrecondition]: "build_failed",
   [Code.DeadlineExceeded]: "timeout",
   // The edge cancels a call only when its pull wait ends (pullWaitSeconds): the builder is
   // slow, not down, and keeps building, so the answer is "still running".
@@ -78,14 +81,18 @@ export function toBuildError(e: unknown): BuildError {
   if (e instanceof BuildError) return e;
   const err = ConnectError.from(e);
   const detail = err.findDetails(ErrorDetailSchema)[0];
-  const kind = KIND_OF[err.code] ?? (unreachable(err) ? "unavailable" : err.code === Code.Unknown || err.code === Code.Internal ? "internal" : "unavailable");
+  const kind = (detail && errorKindFromProto(detail.kind)) ?? kindOfStatus(err);
   const retry = detail?.retryAfterSeconds || (kind === "unavailable" ? 30 : undefined);
-  return new BuildError(kind, err.rawMessage, {
+  return new BuildError(kind, detail?.message || err.rawMessage, {
     ...(detail?.unknownPackages.length ? { unknownPackages: detail.unknownPackages } : {}),
     ...(detail?.derivation ? { derivation: detail.derivation } : {}),
     ...(detail?.logTail ? { logTail: detail.logTail } : {}),
     ...(retry ? { retryAfterSeconds: retry } : {}),
   });
+}
+
+function kindOfStatus(err: ConnectError): BuildErrorKind {
+  return KIND_OF[err.code] ?? (unreachable(err) ? "unavailable" : err.code === Code.Unknown || err.code === Code.Internal ? "internal" : "unavailable");
 }
 
 /**

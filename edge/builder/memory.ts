@@ -6,7 +6,8 @@
  */
 import { MemoryBlobStore } from "../storage/memory.ts";
 import type { ImageRequest } from "../../common/image-request.ts";
-import { BuildError, type BuilderClient, type BuildResult, type BuiltManifest } from "./client.ts";
+import { BuildError } from "../../common/build-error.ts";
+import type { BuilderClient, BuildResult, BuiltManifest } from "./client.ts";
 
 const COMMIT_RE = /^[0-9a-f]{40}$/;
 
@@ -53,7 +54,7 @@ export class MemoryBuilder implements BuilderClient {
     const broken = req.packages.find((p) => this.o.failing?.[p]);
     if (broken) {
       const f = this.o.failing![broken]!;
-      throw new BuildError("failed", `build of ${broken} failed`, { derivation: f.derivation, logTail: f.logTail });
+      throw new BuildError("build_failed", `build of ${broken} failed`, { derivation: f.derivation, logTail: f.logTail });
     }
     const immutable = COMMIT_RE.test(req.tag);
     const revision = immutable ? req.tag : `${req.tag}-r${this.generation}`;

@@ -3,7 +3,7 @@
  * entries, TTLs for moving sources and none for commits, builder outages, failures.
  */
 import { describe, expect, it } from "vitest";
-import { BuildError } from "../../edge/builder/client.ts";
+import { BuildError } from "../../common/build-error.ts";
 import { DOCKER, makeEdge, OCI, ociError } from "./harness.ts";
 
 const digestOf = (res: Response) => res.headers.get("docker-content-digest");
@@ -193,9 +193,9 @@ describe("builder outages", () => {
 
   it("maps every builder error kind to a registry error", async () => {
     const cases: [BuildError, number, string][] = [
-      [new BuildError("invalid", "bad source ref"), 400, "NAME_INVALID"],
+      [new BuildError("invalid_argument", "bad source ref"), 400, "NAME_INVALID"],
       [new BuildError("not_found", "no such", { unknownPackages: ["x"] }), 404, "MANIFEST_UNKNOWN"],
-      [new BuildError("failed", "boom", { derivation: "/nix/store/x.drv", logTail: "tail" }), 500, "BUILD_FAILED"],
+      [new BuildError("build_failed", "boom", { derivation: "/nix/store/x.drv", logTail: "tail" }), 500, "BUILD_FAILED"],
       [new BuildError("denied", "image too large: 3 GiB over the limit of 2 GiB"), 403, "DENIED"],
       [new BuildError("timeout", "slow"), 503, "UNAVAILABLE"],
       [new BuildError("unavailable", "down", { retryAfterSeconds: 30 }), 503, "UNAVAILABLE"],
@@ -207,7 +207,7 @@ describe("builder outages", () => {
       const res = await edge.fetch("/v2/git/manifests/latest");
       expect([err.kind, res.status]).toEqual([err.kind, status]);
       expect((await ociError(res)).code).toBe(code);
-      if (err.retryAfterSeconds) expect(res.headers.get("retry-after")).toBe("30");
+      if (err.details.retryAfterSeconds) expect(res.headers.get("retry-after")).toBe("30");
     }
   });
 

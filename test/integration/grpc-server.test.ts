@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
 import { createClient, ConnectError, Code } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { BuilderService, ErrorDetailSchema, Phase } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
-import { BuildError } from "../../builder/errors.ts";
+import { BuilderService, ErrorDetailSchema, ErrorKind, Phase } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
+import { BuildError } from "../../common/build-error.ts";
 import { startGrpcServer, type RunningGrpcServer } from "../../builder/grpc/server.ts";
 import type { BuilderBackend, ImageSpec } from "../../builder/service/types.ts";
-import { authMetadata, builderClient, errorDetail, healthClient, type WireBuildEvent } from "../../builder/cli/grpc-client.ts";
+import { authMetadata, builderClient, callError, errorDetail, healthClient, type WireBuildEvent } from "../../builder/cli/grpc-client.ts";
 
 // The protocol layer: one implementation served as gRPC, gRPC-web and Connect, with auth and
 // error mapping. The backend is scripted here; builds with real Nix are tested in builder-e2e.
@@ -16,6 +16,7 @@ const backend: BuilderBackend = {
   serving: () => true,
   async build(spec, onEvent) {
     calls.push(spec);
+    if (spec.packages.includes("bug")) (undefined as unknown as { x: number }).x;
     if (spec.packages.includes("nope")) throw new BuildError("not_found", "unknown packages: nope, nada", { unknownPackages: ["nope", "nada"] });
     if (spec.packages.includes("broken")) {
       throw new BuildError("build_failed", "build of /nix/store/x-broken.drv failed", { derivation: "/nix/store/x-broken.drv", logTail: "error: broken on purpose" });
@@ -33,17 +34,20 @@ const backend: BuilderBackend = {
 
 let server: RunningGrpcServer;
 let address: string;
+const logged: { msg: string; fields?: Record<string, unknown> }[] = [];
 beforeAll(async () => {
-  server = await startGrpcServer(backend, { port: 0, token: TOKEN, host: "127.0.0.1" });
+  server = await startGrpcServer(backend, { port: 0, token: TOKEN, host: "127.0.0.1", log: (msg, fields) => logged.push({ msg, fields }) });
   address = `127.0.0.1:${server.port}`;
 });
 afterAll(() => server.close());
 
-function grpcBuild(packages: string[], token?: string): Promise<{ events: WireBuildEvent[]; error?: grpc.ServiceError }> {
+type GrpcRequest = Parameters<ReturnType<typeof builderClient>["build"]>[0];
+
+function grpcBuild(what: string[] | GrpcRequest, token?: string): Promise<{ events: WireBuildEvent[]; error?: grpc.ServiceError }> {
   const client = builderClient(address);
   return new Promise((resolve) => {
     const events: WireBuildEvent[] = [];
-    const call = client.build({ packages, tag: "latest" }, authMetadata(token));
+    const call = client.build({ ...(Array.isArray(what) ? { packages: what } : what), tag: "latest" }, authMetadata(token));
     call.on("data", (e: WireBuildEvent) => events.push(e));
     call.on("error", (error: grpc.ServiceError) => (client.close(), resolve({ events, error })));
     call.on("end", () => (client.close(), resolve({ events })));
@@ -81,6 +85,49 @@ describe("builder gRPC server", () => {
     const { error } = await grpcBuild(["broken"], TOKEN);
     expect(error?.code).toBe(grpc.status.FAILED_PRECONDITION);
     expect(errorDetail(error!)).toMatchObject({ derivation: "/nix/store/x-broken.drv", logTail: "error: broken on purpose" });
+  });
+
+  it("reads an image name as a pull does: meta-packages, prefixes, any order; ImageDone names the image", async () => {
+    const { events, error } = await grpcBuild({ image: "git/shell/arm64/git" }, TOKEN);
+    expect(error).toBeUndefined();
+    expect(calls.at(-1)).toMatchObject({ arch: "arm64", packages: ["bashinteractive", "coreutils", "git", "moreutils", "nano"], formats: "both", compression: "gzip" });
+    expect(events.at(-1)!.done!.image).toBe("arm64/bashinteractive/coreutils/git/moreutils/nano");
+  });
+
+  it("reads the nonroot/ prefix of an image name, and names the image with it", async () => {
+    const { events, error } = await grpcBuild({ image: "git/nonroot/arm64" }, TOKEN);
+    expect(error).toBeUndefined();
+    expect(calls.at(-1)).toMatchObject({ arch: "arm64", packages: ["git"], user: "nonroot" });
+    expect(events.at(-1)!.done!.image).toBe("arm64/nonroot/git");
+  });
+
+  it.each([
+    [{ image: "Git" }, /^invalid image name: invalid path component "Git"/],
+    [{ image: "amd64/arm64/git" }, /^invalid image name: conflicting architectures amd64 and arm64$/],
+    [{ image: "git", packages: ["htop"] }, /^give either packages or an image name, not both$/],
+    [{ image: "arm64/git", architecture: "ARCHITECTURE_AMD64" }, /^architecture amd64 conflicts with the image name, which means arm64$/],
+  ])("refuses the image request %j as INVALID_ARGUMENT in plain words", async (request, message) => {
+    const before = calls.length;
+    const { error } = await grpcBuild(request, TOKEN);
+    expect(error?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(callError(error!).message).toMatch(message);
+    expect(errorDetail(error!)?.kind).toBe(ErrorKind.INVALID_ARGUMENT);
+    expect(calls.length).toBe(before);
+  });
+
+  it("carries the error's kind and plain message in the detail, decoded with the generated schema", async () => {
+    const { error } = await grpcBuild(["nope"], TOKEN);
+    expect(errorDetail(error!)).toMatchObject({ kind: ErrorKind.NOT_FOUND, message: "unknown packages: nope, nada" });
+    expect(callError(error!).message).toBe("unknown packages: nope, nada");
+  });
+
+  it("answers a bug in the builder as INTERNAL, without its internals, and logs it as a bug with its stack", async () => {
+    const { error } = await grpcBuild(["bug"], TOKEN);
+    expect(error?.code).toBe(grpc.status.INTERNAL);
+    expect(callError(error!).message).toBe("internal error in the builder");
+    expect(errorDetail(error!)?.kind).toBe(ErrorKind.INTERNAL);
+    const bug = logged.find((l) => l.msg === "bug: internal error");
+    expect(String(bug?.fields?.error)).toMatch(/TypeError[\s\S]*grpc-server\.test\.ts/);
   });
 
   it("refuses zstd layers in a Docker manifest as INVALID_ARGUMENT", async () => {

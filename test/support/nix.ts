@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BuildError } from "../../builder/errors.ts";
+import { BuildError } from "../../common/build-error.ts";
 import { Nix } from "../../builder/nix/nix.ts";
 import { PathSource, type ResolvedSource } from "../../builder/sources.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BuildError } from "../../builder/errors.ts";
+import { BuildError } from "../../common/build-error.ts";
 import { BuildFlights } from "../../builder/service/flights.ts";
 import type { BuildEvent, BuildFn, ImageResult, ImageSpec } from "../../builder/service/types.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BuildError } from "../../builder/errors.ts";
+import { BuildError } from "../../common/build-error.ts";
 import { checkClosureSize, checkPackages, parsePackageList, type BuildPolicy } from "../../builder/policy.ts";
 
 const refusal = (f: () => void): string | undefined => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BuildError } from "../../builder/errors.ts";
+import { BuildError } from "../../common/build-error.ts";
 import { buildImageConfig, type ImageConfigInput } from "../../builder/image/config.ts";
 import { checkSettings, type RawSettings } from "../../builder/image/settings.ts";
 

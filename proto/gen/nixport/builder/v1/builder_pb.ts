@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nixport/builder/v1/builder.proto.
  */
 export const file_nixport_builder_v1_builder: GenFile = /*@__PURE__*/
-  fileDesc("CiBuaXhwb3J0L2J1aWxkZXIvdjEvYnVpbGRlci5wcm90bxISbml4cG9ydC5idWlsZGVyLnYxIrsCCgxCdWlsZFJlcXVlc3QSEAoIcGFja2FnZXMYASADKAkSNgoMYXJjaGl0ZWN0dXJlGAIgASgOMiAubml4cG9ydC5idWlsZGVyLnYxLkFyY2hpdGVjdHVyZRILCgN0YWcYAyABKAkSOwoPbWFuaWZlc3RfZm9ybWF0GAQgASgOMiIubml4cG9ydC5idWlsZGVyLnYxLk1hbmlmZXN0Rm9ybWF0EjQKC2NvbXByZXNzaW9uGAUgASgOMh8ubml4cG9ydC5idWlsZGVyLnYxLkNvbXByZXNzaW9uEhsKE2NhbmNlbF9pZl9hYmFuZG9uZWQYFCABKAgSMwoIc2V0dGluZ3MYCiABKAsyIS5uaXhwb3J0LmJ1aWxkZXIudjEuSW1hZ2VTZXR0aW5ncxIPCgdub25yb290GAsgASgIIuUBCg1JbWFnZVNldHRpbmdzEhIKCmVudHJ5cG9pbnQYASADKAkSCwoDY21kGAIgAygJEgsKA2VudhgDIAMoCRITCgt3b3JraW5nX2RpchgEIAEoCRIMCgR1c2VyGAUgASgJEj0KBmxhYmVscxgGIAMoCzItLm5peHBvcnQuYnVpbGRlci52MS5JbWFnZVNldHRpbmdzLkxhYmVsc0VudHJ5EhUKDWV4cG9zZWRfcG9ydHMYByADKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLWAQoKQnVpbGRFdmVudBIxCgVwaGFzZRgBIAEoCzIgLm5peHBvcnQuYnVpbGRlci52MS5QaGFzZUNoYW5nZWRIABIqCgNsb2cYAiABKAsyGy5uaXhwb3J0LmJ1aWxkZXIudjEuTG9nTGluZUgAEjEKBWxheWVyGAMgASgLMiAubml4cG9ydC5idWlsZGVyLnYxLkxheWVyV3JpdHRlbkgAEi0KBGRvbmUYBCABKAsyHS5uaXhwb3J0LmJ1aWxkZXIudjEuSW1hZ2VEb25lSABCBwoFZXZlbnQiYQoMUGhhc2VDaGFuZ2VkEigKBXBoYXNlGAEgASgOMhkubml4cG9ydC5idWlsZGVyLnYxLlBoYXNlEg8KB21lc3NhZ2UYAiABKAkSFgoOcXVldWVfcG9zaXRpb24YAyABKA0iFwoHTG9nTGluZRIMCgRsaW5lGAEgASgJIm8KDExheWVyV3JpdHRlbhINCgVpbmRleBgBIAEoDRINCgVjb3VudBgCIAEoDRIOCgZkaWdlc3QYAyABKAkSDAoEc2l6ZRgEIAEoBBIOCgZyZXVzZWQYBSABKAgSEwoLc3RvcmVfcGF0aHMYBiABKA0iTQoITWFuaWZlc3QSDwoHY29udGVudBgBIAEoDBIOCgZkaWdlc3QYAiABKAkSEgoKbWVkaWFfdHlwZRgDIAEoCRIMCgRzaXplGAQgASgEInMKCUltYWdlRG9uZRIvCgltYW5pZmVzdHMYASADKAsyHC5uaXhwb3J0LmJ1aWxkZXIudjEuTWFuaWZlc3QSEAoIcmV2aXNpb24YAiABKAkSEQoJaW1tdXRhYmxlGAMgASgIEhAKCHBhY2thZ2VzGAQgAygJIjUKFENoZWNrUGFja2FnZXNSZXF1ZXN0EhAKCHBhY2thZ2VzGAEgAygJEgsKA3RhZxgCIAEoCSI6ChVDaGVja1BhY2thZ2VzUmVzcG9uc2USEAoIcmVzb2x2ZWQYASADKAkSDwoHdW5rbm93bhgCIAMoCSJqCgtFcnJvckRldGFpbBIYChB1bmtub3duX3BhY2thZ2VzGAEgAygJEhIKCmRlcml2YXRpb24YAiABKAkSEAoIbG9nX3RhaWwYAyABKAkSGwoTcmV0cnlfYWZ0ZXJfc2Vjb25kcxgEIAEoDSpcCgxBcmNoaXRlY3R1cmUSHAoYQVJDSElURUNUVVJFX1VOU1BFQ0lGSUVEEAASFgoSQVJDSElURUNUVVJFX0FNRDY0EAESFgoSQVJDSElURUNUVVJFX0FSTTY0EAIqZgoOTWFuaWZlc3RGb3JtYXQSHwobTUFOSUZFU1RfRk9STUFUX1VOU1BFQ0lGSUVEEAASGgoWTUFOSUZFU1RfRk9STUFUX0RPQ0tFUhABEhcKE01BTklGRVNUX0ZPUk1BVF9PQ0kQAipWCgtDb21wcmVzc2lvbhIbChdDT01QUkVTU0lPTl9VTlNQRUNJRklFRBAAEhQKEENPTVBSRVNTSU9OX0daSVAQARIUChBDT01QUkVTU0lPTl9aU1REEAIq1QEKBVBoYXNlEhUKEVBIQVNFX1VOU1BFQ0lGSUVEEAASEAoMUEhBU0VfUVVFVUVEEAESGgoWUEhBU0VfUkVTT0xWSU5HX1NPVVJDRRACEhgKFFBIQVNFX0NIRUNLSU5HX05BTUVTEAMSEwoPUEhBU0VfUkVBTElTSU5HEAQSEgoOUEhBU0VfUExBTk5JTkcQBRIYChRQSEFTRV9XUklUSU5HX0xBWUVSUxAGEhoKFlBIQVNFX1dSSVRJTkdfTUFOSUZFU1QQBxIOCgpQSEFTRV9ET05FEAgywwEKDkJ1aWxkZXJTZXJ2aWNlEksKBUJ1aWxkEiAubml4cG9ydC5idWlsZGVyLnYxLkJ1aWxkUmVxdWVzdBoeLm5peHBvcnQuYnVpbGRlci52MS5CdWlsZEV2ZW50MAESZAoNQ2hlY2tQYWNrYWdlcxIoLm5peHBvcnQuYnVpbGRlci52MS5DaGVja1BhY2thZ2VzUmVxdWVzdBopLm5peHBvcnQuYnVpbGRlci52MS5DaGVja1BhY2thZ2VzUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("CiBuaXhwb3J0L2J1aWxkZXIvdjEvYnVpbGRlci5wcm90bxISbml4cG9ydC5idWlsZGVyLnYxIsoCCgxCdWlsZFJlcXVlc3QSEAoIcGFja2FnZXMYASADKAkSNgoMYXJjaGl0ZWN0dXJlGAIgASgOMiAubml4cG9ydC5idWlsZGVyLnYxLkFyY2hpdGVjdHVyZRILCgN0YWcYAyABKAkSOwoPbWFuaWZlc3RfZm9ybWF0GAQgASgOMiIubml4cG9ydC5idWlsZGVyLnYxLk1hbmlmZXN0Rm9ybWF0EjQKC2NvbXByZXNzaW9uGAUgASgOMh8ubml4cG9ydC5idWlsZGVyLnYxLkNvbXByZXNzaW9uEg0KBWltYWdlGAYgASgJEhsKE2NhbmNlbF9pZl9hYmFuZG9uZWQYFCABKAgSMwoIc2V0dGluZ3MYCiABKAsyIS5uaXhwb3J0LmJ1aWxkZXIudjEuSW1hZ2VTZXR0aW5ncxIPCgdub25yb290GAsgASgIIuUBCg1JbWFnZVNldHRpbmdzEhIKCmVudHJ5cG9pbnQYASADKAkSCwoDY21kGAIgAygJEgsKA2VudhgDIAMoCRITCgt3b3JraW5nX2RpchgEIAEoCRIMCgR1c2VyGAUgASgJEj0KBmxhYmVscxgGIAMoCzItLm5peHBvcnQuYnVpbGRlci52MS5JbWFnZVNldHRpbmdzLkxhYmVsc0VudHJ5EhUKDWV4cG9zZWRfcG9ydHMYByADKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLWAQoKQnVpbGRFdmVudBIxCgVwaGFzZRgBIAEoCzIgLm5peHBvcnQuYnVpbGRlci52MS5QaGFzZUNoYW5nZWRIABIqCgNsb2cYAiABKAsyGy5uaXhwb3J0LmJ1aWxkZXIudjEuTG9nTGluZUgAEjEKBWxheWVyGAMgASgLMiAubml4cG9ydC5idWlsZGVyLnYxLkxheWVyV3JpdHRlbkgAEi0KBGRvbmUYBCABKAsyHS5uaXhwb3J0LmJ1aWxkZXIudjEuSW1hZ2VEb25lSABCBwoFZXZlbnQiYQoMUGhhc2VDaGFuZ2VkEigKBXBoYXNlGAEgASgOMhkubml4cG9ydC5idWlsZGVyLnYxLlBoYXNlEg8KB21lc3NhZ2UYAiABKAkSFgoOcXVldWVfcG9zaXRpb24YAyABKA0iFwoHTG9nTGluZRIMCgRsaW5lGAEgASgJIm8KDExheWVyV3JpdHRlbhINCgVpbmRleBgBIAEoDRINCgVjb3VudBgCIAEoDRIOCgZkaWdlc3QYAyABKAkSDAoEc2l6ZRgEIAEoBBIOCgZyZXVzZWQYBSABKAgSEwoLc3RvcmVfcGF0aHMYBiABKA0iTQoITWFuaWZlc3QSDwoHY29udGVudBgBIAEoDBIOCgZkaWdlc3QYAiABKAkSEgoKbWVkaWFfdHlwZRgDIAEoCRIMCgRzaXplGAQgASgEIoIBCglJbWFnZURvbmUSLwoJbWFuaWZlc3RzGAEgAygLMhwubml4cG9ydC5idWlsZGVyLnYxLk1hbmlmZXN0EhAKCHJldmlzaW9uGAIgASgJEhEKCWltbXV0YWJsZRgDIAEoCBIQCghwYWNrYWdlcxgEIAMoCRINCgVpbWFnZRgFIAEoCSI1ChRDaGVja1BhY2thZ2VzUmVxdWVzdBIQCghwYWNrYWdlcxgBIAMoCRILCgN0YWcYAiABKAkiOgoVQ2hlY2tQYWNrYWdlc1Jlc3BvbnNlEhAKCHJlc29sdmVkGAEgAygJEg8KB3Vua25vd24YAiADKAkiqAEKC0Vycm9yRGV0YWlsEhgKEHVua25vd25fcGFja2FnZXMYASADKAkSEgoKZGVyaXZhdGlvbhgCIAEoCRIQCghsb2dfdGFpbBgDIAEoCRIbChNyZXRyeV9hZnRlcl9zZWNvbmRzGAQgASgNEisKBGtpbmQYBSABKA4yHS5uaXhwb3J0LmJ1aWxkZXIudjEuRXJyb3JLaW5kEg8KB21lc3NhZ2UYBiABKAkqXAoMQXJjaGl0ZWN0dXJlEhwKGEFSQ0hJVEVDVFVSRV9VTlNQRUNJRklFRBAAEhYKEkFSQ0hJVEVDVFVSRV9BTUQ2NBABEhYKEkFSQ0hJVEVDVFVSRV9BUk02NBACKmYKDk1hbmlmZXN0Rm9ybWF0Eh8KG01BTklGRVNUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhoKFk1BTklGRVNUX0ZPUk1BVF9ET0NLRVIQARIXChNNQU5JRkVTVF9GT1JNQVRfT0NJEAIqVgoLQ29tcHJlc3Npb24SGwoXQ09NUFJFU1NJT05fVU5TUEVDSUZJRUQQABIUChBDT01QUkVTU0lPTl9HWklQEAESFAoQQ09NUFJFU1NJT05fWlNURBACKtUBCgVQaGFzZRIVChFQSEFTRV9VTlNQRUNJRklFRBAAEhAKDFBIQVNFX1FVRVVFRBABEhoKFlBIQVNFX1JFU09MVklOR19TT1VSQ0UQAhIYChRQSEFTRV9DSEVDS0lOR19OQU1FUxADEhMKD1BIQVNFX1JFQUxJU0lORxAEEhIKDlBIQVNFX1BMQU5OSU5HEAUSGAoUUEhBU0VfV1JJVElOR19MQVlFUlMQBhIaChZQSEFTRV9XUklUSU5HX01BTklGRVNUEAcSDgoKUEhBU0VfRE9ORRAIKp0CCglFcnJvcktpbmQSGgoWRVJST1JfS0lORF9VTlNQRUNJRklFRBAAEh8KG0VSUk9SX0tJTkRfSU5WQUxJRF9BUkdVTUVOVBABEhgKFEVSUk9SX0tJTkRfTk9UX0ZPVU5EEAISGwoXRVJST1JfS0lORF9CVUlMRF9GQUlMRUQQAxIWChJFUlJPUl9LSU5EX1RJTUVPVVQQBBIaChZFUlJPUl9LSU5EX1VOQVZBSUxBQkxFEAUSGAoURVJST1JfS0lORF9DQU5DRUxMRUQQBhIeChpFUlJPUl9LSU5EX1VOQVVUSEVOVElDQVRFRBAHEhcKE0VSUk9SX0tJTkRfSU5URVJOQUwQCBIVChFFUlJPUl9LSU5EX0RFTklFRBAJMsMBCg5CdWlsZGVyU2VydmljZRJLCgVCdWlsZBIgLm5peHBvcnQuYnVpbGRlci52MS5CdWlsZFJlcXVlc3QaHi5uaXhwb3J0LmJ1aWxkZXIudjEuQnVpbGRFdmVudDABEmQKDUNoZWNrUGFja2FnZXMSKC5uaXhwb3J0LmJ1aWxkZXIudjEuQ2hlY2tQYWNrYWdlc1JlcXVlc3QaKS5uaXhwb3J0LmJ1aWxkZXIudjEuQ2hlY2tQYWNrYWdlc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message nixport.builder.v1.BuildRequest
@@ -19,13 +19,16 @@ export type BuildRequest = Message<"nixport.builder.v1.BuildRequest"> & {
   /**
    * Package names: attribute paths in the package set ("hello", "python3Packages.requests").
    * Lowercase spellings of camelCase attributes resolve ("bashinteractive"). Order and
-   * duplicates do not change the image.
+   * duplicates do not change the image. Give either packages or image.
    *
    * @generated from field: repeated string packages = 1;
    */
   packages: string[];
 
   /**
+   * Architecture of the packages; with an image name, its prefix says it instead (leave this
+   * unspecified or give the same one).
+   *
    * @generated from field: nixport.builder.v1.Architecture architecture = 2;
    */
   architecture: Architecture;
@@ -46,6 +49,15 @@ export type BuildRequest = Message<"nixport.builder.v1.BuildRequest"> & {
    * @generated from field: nixport.builder.v1.Compression compression = 5;
    */
   compression: Compression;
+
+  /**
+   * An image name as a pull writes it, in the registry's name grammar: "shell/git/htop",
+   * "arm64/hello" (meta-packages, prefixes, any order). With the default manifest format,
+   * compression and settings it is the very image `docker pull <registry>/<image>:<tag>` gets.
+   *
+   * @generated from field: string image = 6;
+   */
+  image: string;
 
   /**
    * When this call is cancelled and no other call waits for the same build, cancel the build
@@ -349,6 +361,14 @@ export type ImageDone = Message<"nixport.builder.v1.ImageDone"> & {
    * @generated from field: repeated string packages = 4;
    */
   packages: string[];
+
+  /**
+   * The image's canonical repository name, as a pull writes it ("arm64/git/htop"); empty when
+   * a package has no name in the OCI grammar (e.g. "gtk+").
+   *
+   * @generated from field: string image = 5;
+   */
+  image: string;
 };
 
 /**
@@ -431,6 +451,18 @@ export type ErrorDetail = Message<"nixport.builder.v1.ErrorDetail"> & {
    * @generated from field: uint32 retry_after_seconds = 4;
    */
   retryAfterSeconds: number;
+
+  /**
+   * @generated from field: nixport.builder.v1.ErrorKind kind = 5;
+   */
+  kind: ErrorKind;
+
+  /**
+   * The error's message as plain text (grpc-message is percent-encoded on the wire).
+   *
+   * @generated from field: string message = 6;
+   */
+  message: string;
 };
 
 /**
@@ -583,6 +615,88 @@ export const PhaseSchema: GenEnum<Phase> = /*@__PURE__*/
   enumDesc(file_nixport_builder_v1_builder, 3);
 
 /**
+ * The one error vocabulary of the builder, the edge and the CLI. Each kind has one gRPC
+ * status code (see Build); the edge turns each into one OCI error.
+ *
+ * @generated from enum nixport.builder.v1.ErrorKind
+ */
+export enum ErrorKind {
+  /**
+   * @generated from enum value: ERROR_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * a name, tag or option that can never be valid
+   *
+   * @generated from enum value: ERROR_KIND_INVALID_ARGUMENT = 1;
+   */
+  INVALID_ARGUMENT = 1,
+
+  /**
+   * packages the package set does not have
+   *
+   * @generated from enum value: ERROR_KIND_NOT_FOUND = 2;
+   */
+  NOT_FOUND = 2,
+
+  /**
+   * Nix failed to realise a derivation
+   *
+   * @generated from enum value: ERROR_KIND_BUILD_FAILED = 3;
+   */
+  BUILD_FAILED = 3,
+
+  /**
+   * the build ran past its deadline
+   *
+   * @generated from enum value: ERROR_KIND_TIMEOUT = 4;
+   */
+  TIMEOUT = 4,
+
+  /**
+   * overloaded, storage or the package source failing; retry later
+   *
+   * @generated from enum value: ERROR_KIND_UNAVAILABLE = 5;
+   */
+  UNAVAILABLE = 5,
+
+  /**
+   * every caller went away
+   *
+   * @generated from enum value: ERROR_KIND_CANCELLED = 6;
+   */
+  CANCELLED = 6,
+
+  /**
+   * missing or wrong token
+   *
+   * @generated from enum value: ERROR_KIND_UNAUTHENTICATED = 7;
+   */
+  UNAUTHENTICATED = 7,
+
+  /**
+   * a bug
+   *
+   * @generated from enum value: ERROR_KIND_INTERNAL = 8;
+   */
+  INTERNAL = 8,
+
+  /**
+   * this builder's policy refuses the image (size, package lists, substitute-only)
+   *
+   * @generated from enum value: ERROR_KIND_DENIED = 9;
+   */
+  DENIED = 9,
+}
+
+/**
+ * Describes the enum nixport.builder.v1.ErrorKind.
+ */
+export const ErrorKindSchema: GenEnum<ErrorKind> = /*@__PURE__*/
+  enumDesc(file_nixport_builder_v1_builder, 4);
+
+/**
  * The nixport builder: realises Nix packages and turns their runtime closure into an OCI image
  * whose blobs it writes to the shared object store. Served as gRPC (HTTP/2), gRPC-web and
  * Connect (HTTP/1.1) from one implementation. Every call needs `authorization: Bearer <token>`
@@ -592,14 +706,18 @@ export const PhaseSchema: GenEnum<Phase> = /*@__PURE__*/
  */
 export const BuilderService: GenService<{
   /**
-   * Builds (or finds) the image for a set of packages. Streams progress events and ends with
-   * an ImageDone event, or with an error status:
-   *   INVALID_ARGUMENT    a malformed package name, tag or option (nothing ran)
+   * Builds (or finds) the image for a set of packages or an image name. Streams progress
+   * events and ends with an ImageDone event, or with an error status carrying an ErrorDetail
+   * whose kind says which (each kind has one status code):
+   *   INVALID_ARGUMENT    a malformed image or package name, tag or option (nothing ran)
    *   NOT_FOUND           unknown packages, every one listed in an ErrorDetail
    *   FAILED_PRECONDITION the Nix build failed: derivation and log tail in an ErrorDetail
+   *   PERMISSION_DENIED   this builder's policy refuses the image (size, package lists)
    *   DEADLINE_EXCEEDED   the build ran past its deadline
    *   UNAVAILABLE         overloaded or the package source is unreachable (retry_after_seconds)
+   *   CANCELLED           every caller of this build went away
    *   UNAUTHENTICATED     missing or wrong token
+   *   INTERNAL            a bug in the builder (logged there; the message says no more)
    * Identical concurrent calls share one build and receive the same events. A cancelled call
    * ends its own wait; the build ends only as cancel_if_abandoned says.
    *
