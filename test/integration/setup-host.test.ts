@@ -31,7 +31,7 @@ function confDir(conf?: string): string {
 function hostCheck(fn: string, arg: string, env: NodeJS.ProcessEnv, user: "root" | "nobody" = "root") {
   const code = `import(${JSON.stringify(join(ROOT, "setup/host.mjs"))}).then((m) => m.${fn}(${arg}${arg ? ", " : ""}console.log)).then(() => console.log("ok"), (e) => console.log(e.constructor.name + ": " + e.message))`;
   const node = [process.execPath, "--input-type=module", "-e", code];
-  return user === "root" ? run(node[0]!, node.slice(1), env) : run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", ...node], { HOME: "/nonexistent", ...env });
+  return user === "root" ? run(node[0]!, node.slice(1), env) : run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", ...node], { HOME: "/nonexistent", ...env });
 }
 
 describe("nix/setup-host.sh", () => {
@@ -75,6 +75,11 @@ describe.skipIf(!asRoot)("the set-up step's host checks", () => {
   it("npm start leaves a Nix that is there but cannot build to its owner, saying what to run", async () => {
     const r = await hostCheck("ensureNixUsable", "", { NIX_CONF_DIR: confDir("build-users-group = nixport-no-such-group\n") });
     expect(r.out).toBe("SetupError: Nix's build-users-group 'nixport-no-such-group' does not exist: run `sudo nix/setup-host.sh` (installs and configures Debian's nix-bin)\n");
+  });
+
+  it("npm start, not as root, on a host without Nix names the one command to run", async () => {
+    const r = await hostCheck("ensureNixUsable", "", { PATH: "/nonexistent" }, "nobody");
+    expect(r.out).toBe("SetupError: Nix is not installed: run `sudo nix/setup-host.sh` (installs and configures Debian's nix-bin)\n");
   });
 
   it("npm start accepts a Nix that can build, whatever its binary caches", async () => {
