@@ -27,8 +27,10 @@ export function ensureNodeModules(say) {
   const installed = mtime(join(ROOT, "node_modules", ".package-lock.json"));
   if (installed !== undefined && installed >= mtime(join(ROOT, "package-lock.json"))) return;
   say(installed === undefined ? "installing npm dependencies (npm ci)" : "package-lock.json changed: reinstalling npm dependencies (npm ci)");
-  // Under npm, npm_execpath is the npm that runs us (the one matching this Node).
-  const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ["npm"];
+  // Under npm, npm_execpath is the npm that runs us (the one matching this Node); under
+  // another package manager it names that one instead.
+  const cli = process.env.npm_execpath;
+  const npm = cli && /npm-cli\.js$/.test(cli) ? [process.execPath, cli] : ["npm"];
   run(npm[0], [...npm.slice(1), "ci", "--no-audit", "--no-fund"]);
 }
 
