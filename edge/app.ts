@@ -10,6 +10,7 @@ import type { PullAuth } from "./auth.ts";
 import { API_VERSION, API_VERSION_HEADER } from "./api-version.ts";
 import { errorResponse, errors, RegistryError } from "./errors.ts";
 import { ManifestMemory } from "./manifest-memory.ts";
+import { NameCheck } from "./name-check.ts";
 import { RecentBuilds } from "./recent.ts";
 import { TagResolver } from "./resolve.ts";
 import { baseHandler } from "./routes/base.ts";
@@ -85,7 +86,7 @@ export function createEdge(deps: EdgeDeps): EdgeApp {
     onCacheError: (err) => log("tag cache failed", err),
   };
   const resolver = new TagResolver(resolverOptions);
-  const rc: RouteContext = { blobs: rememberingPresence(deps.blobs), resolver, recent, config, manifests: new ManifestMemory() };
+  const rc: RouteContext = { blobs: rememberingPresence(deps.blobs), resolver, recent, config, manifests: new ManifestMemory(), names: new NameCheck(deps.builder, deps.now ?? Date.now) };
   if (deps.clientAddress) rc.clientAddress = deps.clientAddress;
 
   const app = new Hono();

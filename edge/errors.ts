@@ -6,6 +6,7 @@ import { API_VERSION, API_VERSION_HEADER } from "./api-version.ts";
 
 export type ErrorCode =
   | "NAME_INVALID"
+  | "NAME_UNKNOWN"
   | "MANIFEST_UNKNOWN"
   | "BLOB_UNKNOWN"
   | "DIGEST_INVALID"
@@ -44,6 +45,8 @@ export class RegistryError extends Error {
 export const errors = {
   nameInvalid: (reason: string) => new RegistryError(400, "NAME_INVALID", "invalid repository name", { reason }),
   digestInvalid: (reason: string) => new RegistryError(400, "DIGEST_INVALID", "provided digest did not match uploaded content", { reason }),
+  nameUnknown: (unknownPackages: string[]) =>
+    new RegistryError(404, "NAME_UNKNOWN", `repository name not known to registry: unknown packages: ${unknownPackages.join(", ")}`.slice(0, 1000), { unknownPackages }),
   manifestUnknown: (detail: unknown, message = "manifest unknown") => new RegistryError(404, "MANIFEST_UNKNOWN", message, detail),
   blobUnknown: (digest: string) => new RegistryError(404, "BLOB_UNKNOWN", "blob unknown to registry", { digest }),
   unknownRoute: (path: string) =>

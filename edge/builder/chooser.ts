@@ -47,5 +47,11 @@ export function routedBuilder(builders: ReadonlyMap<string, BuilderClient>): Bui
       if (!client) throw new Error("unreachable: chosen builder missing");
       return client.build(req, opts);
     },
+    async checkPackages(packages, tag, opts) {
+      // Every builder serves the same package source: ask the one that builds these.
+      const client = builders.get(chooseByRendezvous(urls, requestKey({ arch: "amd64", packages, tag })));
+      if (!client?.checkPackages) return { unknown: [] };
+      return client.checkPackages(packages, tag, opts);
+    },
   };
 }

@@ -23,6 +23,8 @@ export interface BuildResult {
 
 export interface BuilderClient {
   build(req: ImageRequest, opts?: { signal?: AbortSignal }): Promise<BuildResult>;
+  /** The names of `packages` the package source at `tag` does not have (nothing is built). */
+  checkPackages?(packages: string[], tag: string, opts?: { signal?: AbortSignal }): Promise<{ unknown: string[] }>;
 }
 
 /** Makes the client for one builder URL; the Worker entry receives one of these. */

@@ -74,6 +74,14 @@ export function connectBuilder(opts: ConnectBuilderOptions): BuilderClient {
         throw toBuildError(e);
       }
     },
+    async checkPackages(packages: string[], tag: string, callOpts?: { signal?: AbortSignal }) {
+      try {
+        const r = await client.checkPackages({ packages, tag }, { headers, signal: callOpts?.signal, timeoutMs: 60_000 });
+        return { unknown: r.unknown };
+      } catch (e) {
+        throw toBuildError(e);
+      }
+    },
   };
 }
 

@@ -65,6 +65,11 @@ export class MemoryBuilder implements BuilderClient {
     };
   }
 
+  async checkPackages(packages: string[]): Promise<{ unknown: string[] }> {
+    if (this.down) throw new BuildError(this.down, `builder is ${this.down}`, { retryAfterSeconds: 7 });
+    return { unknown: packages.filter((p) => !this.known.has(p)) };
+  }
+
   private async putBlob(bytes: Uint8Array): Promise<{ digest: string; size: number }> {
     const digest = await sha256Digest(bytes);
     this.store.put(digest, bytes);

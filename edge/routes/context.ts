@@ -1,5 +1,6 @@
 /** What every route handler receives besides the Hono context. */
 import type { Context } from "hono";
+import type { NameCheck } from "../name-check.ts";
 import type { BlobReader } from "../storage/types.ts";
 import type { RecentBuilds } from "../recent.ts";
 import type { TagResolver } from "../resolve.ts";
@@ -31,6 +32,8 @@ export interface RouteContext {
   config: EdgeConfig;
   /** Manifest bytes already read from storage, by digest. */
   manifests: ManifestMemory;
+  /** Which names' packages exist (tags/list). */
+  names: NameCheck;
   /** The puller's address (EdgeDeps.clientAddress). */
   clientAddress?: (c: Context) => string | undefined;
 }

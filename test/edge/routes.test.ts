@@ -197,6 +197,7 @@ const rows: Row[] = [
   { name: "tags list n=0", path: "/v2/git/tags/list?n=0", status: 200, body: (b) => expect(b).toEqual({ name: "git", tags: [] }) },
   { name: "tags list last=latest", path: "/v2/git/tags/list?last=latest", status: 200, body: (b) => expect(b).toEqual({ name: "git", tags: [] }) },
   { name: "tags list invalid name", path: "/v2/Bad/tags/list", status: 400, code: "NAME_INVALID" },
+  { name: "tags list unknown packages", path: "/v2/git/nosuch/tags/list", status: 404, code: "NAME_UNKNOWN" },
   // Elsewhere
   { name: "catalog", path: "/v2/_catalog", status: 404, code: "UNSUPPORTED" },
   { name: "unknown path", path: "/nope", status: 404, code: "UNSUPPORTED" },

@@ -26,7 +26,7 @@ afterAll(() => registry?.stop());
 
 const manifest = () => fetch(`${registry.url}/v2/pause/manifests/latest`, { headers: { Accept: "application/vnd.oci.image.manifest.v1+json" } });
 
-describe("pulls of an image still building", () => {
+describe("the all-in-one registry with real Nix", () => {
   it("answer 503 with Retry-After past the pull wait; the build goes on and a later pull gets it from that one Nix run", async () => {
     const first = await manifest();
     expect(first.status).toBe(503);
@@ -44,5 +44,16 @@ describe("pulls of an image still building", () => {
     expect(res.headers.get("docker-content-digest")).toMatch(/^sha256:/);
     const started = registry.logs().split("\n").filter((l) => l.includes('"build started"') && l.includes("pause"));
     expect(started, registry.logs()).toHaveLength(1);
+  });
+
+  it("tags/list answers NAME_UNKNOWN for a name whose packages do not exist (the builder checks, nothing is built)", async () => {
+    const unknown = await fetch(`${registry.url}/v2/hello/nosuchpkg/tags/list`);
+    expect(unknown.status).toBe(404);
+    const body = (await unknown.json()) as { errors: { code: string; detail: { unknownPackages: string[] } }[] };
+    expect(body.errors[0]!.code).toBe("NAME_UNKNOWN");
+    expect(body.errors[0]!.detail.unknownPackages).toEqual(["nosuchpkg"]);
+    const known = await fetch(`${registry.url}/v2/hello/tags/list`);
+    expect(known.status).toBe(200);
+    expect(await known.json()).toEqual({ name: "hello", tags: ["latest"] });
   });
 });
