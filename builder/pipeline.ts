@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
-import { imageRecordKey, layerRecordKey, type ImageRecord, type LayerRecord } from "../common/storage/layout.ts";
+import { imageRecordKey, InvalidKeyError, layerRecordKey, type ImageRecord, type LayerRecord } from "../common/storage/layout.ts";
 import { requestKey } from "../common/image-request.ts";
 import { BuildError } from "../common/build-error.ts";
 import {
@@ -338,12 +338,24 @@ async function storing<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof BuildError) throw err;
+    if (err instanceof BuildError || isBug(err)) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     // A local error's message names server paths; its code says enough.
     const why = !code ? (err as Error).message : DISK_ERRORS.has(code) ? diskMessage(code) : `${code} (${(err as NodeJS.ErrnoException).syscall ?? "fs"})`;
     throw new BuildError("unavailable", `storage failed while ${what}: ${why}`, { retryAfterSeconds: 30 });
   }
+}
+
+/**
+ * An error that is this code's bug wherever it surfaces (a bad key, a type error): it must
+ * reach the gRPC layer as itself, to be logged as a bug and answered INTERNAL, never be
+ * retried as a storage failure. A TypeError with a code or a cause is a failed request
+ * (fetch's "fetch failed"), not a bug.
+ */
+function isBug(err: unknown): boolean {
+  if (err instanceof InvalidKeyError) return true;
+  const language = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
+  return language && (err as NodeJS.ErrnoException).code === undefined && (err as Error).cause === undefined;
 }
 
 function diskMessage(code: string): string {
