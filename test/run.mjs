@@ -5,7 +5,7 @@
 //   NIXPORT_TEST_ONLY=node|edge  one vitest config only, no typecheck or lint; further
 //   arguments go to vitest, e.g. `NIXPORT_TEST_ONLY=node npm test -- test/unit/prng.test.ts`.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SetupError } from "../setup/host.mjs";
@@ -28,6 +28,7 @@ try {
 // goes under one scratch folder that is removed at the end, so runs leave nothing in /tmp.
 // NIXPORT_KEEP_TMP=1 keeps it for a post-mortem.
 const scratch = mkdtempSync(join(tmpdir(), "nixport-test-"));
+chmodSync(scratch, 0o711); // tests that run a step as nobody reach their own folders in it
 const env = { ...process.env, TMPDIR: scratch };
 
 const extra = process.argv.slice(2);
