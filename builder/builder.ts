@@ -7,6 +7,7 @@ import { access, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { BuilderConfig } from "./config.ts";
 import { BuildError } from "../common/build-error.ts";
+import { DerivedPopularity } from "./layers/derived-popularity.ts";
 import { loadPopularity, type Popularity } from "./layers/popularity.ts";
 import { Nix } from "./nix/nix.ts";
 import { run } from "./nix/run.ts";
@@ -70,7 +71,8 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
     popularity = await loadPopularity(config.popularity);
     popularityDigest = createHash("sha256").update(JSON.stringify([...popularity].sort())).digest("hex");
   }
-  const build = pipelineBuildFn({ nix, source, store, workDir, popularity, popularityDigest, layerBudget: config.layerBudget, writeParallelism: config.writeParallelism, policy: config.policy, ...parts.pipeline });
+  const derivedPopularity = popularity ? undefined : new DerivedPopularity((s, system, signal) => nix.popularity(s, system, signal), log);
+  const build = pipelineBuildFn({ nix, source, store, workDir, popularity, popularityDigest, derivedPopularity, layerBudget: config.layerBudget, writeParallelism: config.writeParallelism, policy: config.policy, ...parts.pipeline });
   const flights = new BuildFlights(
     async (spec, emit, signal) => {
       const started = Date.now();

@@ -26,6 +26,7 @@ import {
 import { LayerFlights } from "./image/layer-flights.ts";
 import { checkClosureSize, checkPackages, type BuildPolicy } from "./policy.ts";
 import { planLayers, type PlannedLayer } from "./layers/plan.ts";
+import type { DerivedPopularity } from "./layers/derived-popularity.ts";
 import type { Popularity } from "./layers/popularity.ts";
 import type { Nix, NixSystem } from "./nix/nix.ts";
 import type { PackageSource, ResolvedSource } from "./sources.ts";
@@ -44,6 +45,8 @@ export interface PipelineDeps {
   popularity?: Popularity;
   /** A digest of the popularity data: it shapes layers, so it is part of the image key. */
   popularityDigest?: string;
+  /** Without `popularity`: popularity counted from each revision of the package set. */
+  derivedPopularity?: DerivedPopularity;
   layerBudget?: number;
   writeParallelism?: number;
   /** What this builder agrees to build (package lists, closure cap). */
@@ -93,7 +96,7 @@ async function buildFromSource(deps: PipelineDeps, spec: ImageSpec, source: Reso
   // record), and the builder's layer settings and format version shape the layers.
   const imageKey = source.cacheKey
     ? createHash("sha256")
-        .update(canonicalJson({ v: IMAGE_FORMAT_VERSION, request: requestKey({ ...spec, packages, tag: source.cacheKey }), budget: deps.layerBudget ?? null, popularity: deps.popularityDigest ?? null }))
+        .update(canonicalJson({ v: IMAGE_FORMAT_VERSION, request: requestKey({ ...spec, packages, tag: source.cacheKey }), budget: deps.layerBudget ?? null, popularity: popularitySource(deps) }))
         .digest("hex")
     : null;
   if (imageKey) {
@@ -104,6 +107,11 @@ async function buildFromSource(deps: PipelineDeps, spec: ImageSpec, source: Reso
     }
   }
 
+  const popularity = deps.popularity ?? (await deps.derivedPopularity?.get(source, system, signal)) ?? undefined;
+  // Derived popularity that could not be counted: this image is served, but not recorded
+  // under a key that promises layers planned with it.
+  const recordable = deps.popularity !== undefined || !deps.derivedPopularity || popularity !== undefined;
+
   phase({ type: "phase", phase: "realising", message: packages.join(" ") });
   const realised = await deps.nix.realise(source, attrPaths, system, { signal, onLog: (line) => emit({ type: "log", line }) });
   try {
@@ -111,7 +119,7 @@ async function buildFromSource(deps: PipelineDeps, spec: ImageSpec, source: Reso
     if (deps.policy) checkClosureSize(deps.policy, graph);
 
     phase({ type: "phase", phase: "planning", message: `${graph.paths.length} store paths` });
-    const plan = planLayers(graph, { budget: deps.layerBudget, popularity: deps.popularity });
+    const plan = planLayers(graph, { budget: deps.layerBudget, popularity });
     const forest = withBaseSystem(await planForestFromStore(realised.outputs));
     const facts = await probeImage(forest);
 
@@ -148,7 +156,7 @@ async function buildFromSource(deps: PipelineDeps, spec: ImageSpec, source: Reso
       await storing("writing the manifest", () => deps.store.putBlobBytes(m.digest, m.bytes, m.mediaType));
       manifests.push(m);
     }
-    if (imageKey) {
+    if (imageKey && recordable) {
       const [first, ...rest] = manifests;
       const record: ImageRecord = {
         digest: first!.digest,
@@ -164,6 +172,11 @@ async function buildFromSource(deps: PipelineDeps, spec: ImageSpec, source: Reso
   } finally {
     await realised.release();
   }
+}
+
+/** What shapes the plan's popularity, for the image key: the file's digest, or counts from the revision itself. */
+function popularitySource(deps: PipelineDeps): string | null {
+  return deps.popularityDigest ?? (deps.popularity || !deps.derivedPopularity ? null : "package-set-v1");
 }
 
 /** The layer cache's key for a planned layer in one compression. */

@@ -13,7 +13,7 @@ import { run, type RunResult } from "./run.ts";
 /** The folder of nix/ expressions shipped with nixport. */
 export const NIX_EXPR_DIR = fileURLToPath(new URL("../../nix/", import.meta.url));
 /** What of NIX_EXPR_DIR evaluation may read (not nix/testpkgs or the host scripts beside them). */
-const EXPR_FILES = ["build.nix", "resolve.nix", "lib"].map((f) => join(NIX_EXPR_DIR, f));
+const EXPR_FILES = ["build.nix", "resolve.nix", "popularity.nix", "lib"].map((f) => join(NIX_EXPR_DIR, f));
 
 export type NixSystem = "x86_64-linux" | "aarch64-linux";
 
@@ -101,6 +101,19 @@ export class Nix {
       });
     }
     return records.map((n) => ({ name: n.name, attrPath: n.attrPath }));
+  }
+
+  /**
+   * Popularity counts (store-path name → how many of the set's top-level packages hold it)
+   * from one evaluation of the whole package set (nix/popularity.nix): nothing is built.
+   */
+  async popularity(source: ResolvedSource, system: NixSystem, signal?: AbortSignal): Promise<unknown> {
+    const r = await this.nix("nix-instantiate", [
+      "--eval", "--json", "--strict", ...this.common(source, system),
+      join(NIX_EXPR_DIR, "popularity.nix"),
+    ], { timeoutMs: this.buildTimeoutMs, signal });
+    if (r.code !== 0) throw evalFailure(r, "counting the package set's popularity", this.hostPaths(source));
+    return JSON.parse(r.stdout) as unknown;
   }
 
   /** Realises the packages' outputs, rooted under gcRootDir until released. */

@@ -92,7 +92,8 @@ let
         runpath = builtins.concatStringsSep ":" (map (d: "${d}/lib") deps);
       });
     in
-    withExtras (passthru // { meta = meta // { inherit description; }; }) drv;
+    # propagatedBuildInputs: the runtime dependencies, where nixpkgs keeps them (popularity.nix).
+    withExtras (passthru // { propagatedBuildInputs = deps; meta = meta // { inherit description; }; }) drv;
 in
 {
   inherit boot base mkPkg;

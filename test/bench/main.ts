@@ -17,7 +17,6 @@ const SUITES: Record<string, () => Promise<{ run: SuiteRun }>> = {
   pull: () => import("./pull.ts"),
   serve: () => import("./serve.ts"),
   setup: () => import("./setup.ts"),
-  sources: () => import("./sources.ts"),
 };
 
 const FLAGS = ["--json", "--tiny", "--readme", "--list"];
