@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
-import { imageRecordKey, InvalidKeyError, layerRecordKey, type ImageRecord, type LayerRecord } from "../common/storage/layout.ts";
+import { imageRecordKey, layerRecordKey, type ImageRecord, type LayerRecord } from "../common/storage/layout.ts";
 import { requestKey } from "../common/image-request.ts";
 import { BuildError } from "../common/build-error.ts";
 import {
@@ -30,6 +30,7 @@ import type { DerivedPopularity } from "./layers/derived-popularity.ts";
 import type { Popularity } from "./layers/popularity.ts";
 import type { Nix, NixSystem } from "./nix/nix.ts";
 import type { PackageSource, ResolvedSource } from "./sources.ts";
+import { readStream, StorageError } from "./store/errors.ts";
 import type { BlobStore } from "./store/types.ts";
 import type { BuildEvent, BuildFn, BuiltManifest, ImageResult, ImageSpec, LayerCompression } from "./service/types.ts";
 
@@ -344,31 +345,20 @@ async function writing<T>(work: Promise<T>): Promise<T> {
 }
 
 /**
- * A call to the object store whose failure (S3 unreachable, disk full) becomes a retryable
- * BuildError naming the storage, instead of an anonymous internal error.
+ * A call to the object store whose storage failure (S3 unreachable, disk full: a StorageError)
+ * becomes a retryable BuildError naming the storage. Anything else it throws is a bug (a bad
+ * key, a wrong argument) and goes on as it is, to be answered INTERNAL and logged.
  */
 async function storing<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof BuildError || isBug(err)) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
+    if (!(err instanceof StorageError)) throw err;
+    const code = err.code;
     // A local error's message names server paths; its code says enough.
-    const why = !code ? (err as Error).message : DISK_ERRORS.has(code) ? diskMessage(code) : `${code} (${(err as NodeJS.ErrnoException).syscall ?? "fs"})`;
+    const why = !code ? err.message : DISK_ERRORS.has(code) ? diskMessage(code) : `${code} (${err.syscall ?? "fs"})`;
     throw new BuildError("unavailable", `storage failed while ${what}: ${why}`, { retryAfterSeconds: 30 });
   }
-}
-
-/**
- * An error that is this code's bug wherever it surfaces (a bad key, a type error): it must
- * reach the gRPC layer as itself, to be logged as a bug and answered INTERNAL, never be
- * retried as a storage failure. A TypeError with a code or a cause is a failed request
- * (fetch's "fetch failed"), not a bug.
- */
-function isBug(err: unknown): boolean {
-  if (err instanceof InvalidKeyError) return true;
-  const language = err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
-  return language && (err as NodeJS.ErrnoException).code === undefined && (err as Error).cause === undefined;
 }
 
 function diskMessage(code: string): string {
@@ -387,9 +377,7 @@ async function cachedImage(store: BlobStore, imageKey: string, revision: string,
   for (const d of [record, ...(record.alternates ?? [])]) {
     const stream = await store.readBlob(d.digest);
     if (!stream) return null;
-    const chunks: Buffer[] = [];
-    for await (const c of stream) chunks.push(c as Buffer);
-    const content = Buffer.concat(chunks);
+    const content = await readStream(stream);
     manifests.push({ content, digest: d.digest, mediaType: d.mediaType, size: content.length });
   }
   return { manifests, revision, immutable: true, packages };

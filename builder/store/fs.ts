@@ -4,7 +4,8 @@
  *
  * Every write goes to a fresh file in <root>/.tmp/ (same filesystem), is fsynced, and is then
  * renamed onto its key, so a reader or a crash sees the whole object or nothing. Keys come
- * only from the layout (keys.ts), so nothing can be read or written outside the root.
+ * only from the layout (keys.ts), so nothing can be read or written outside the root. Failures
+ * of the disk itself surface as StorageError (errors.ts); a bad key or range as its own error.
  */
 import { randomUUID } from "node:crypto";
 import { copyFile, link, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
@@ -12,6 +13,7 @@ import type { Readable } from "node:stream";
 import { dirname, join, resolve, sep } from "node:path";
 import { layoutPrefix } from "../../common/storage/layout.ts";
 import { removeStale } from "../sweep.ts";
+import { onDisk } from "./errors.ts";
 import { blobKeyOf, checkRange, InvalidKeyError, layoutKeyOf, RangeNotSatisfiableError, recordKeyOf } from "./keys.ts";
 import type { BlobStore, ByteRange, ObjectStat } from "./types.ts";
 
@@ -39,10 +41,10 @@ export class FsBlobStore implements BlobStore {
     const path = this.pathOf(blobKeyOf(digest));
     checkRange(range);
     // Open first, then size the open file: no race with a concurrent replace.
-    const handle = await open(path, "r").catch(nullIfAbsent);
+    const handle = await onDisk(() => open(path, "r")).catch(nullIfAbsent);
     if (!handle) return null;
     try {
-      const { size } = await handle.stat();
+      const { size } = await onDisk(() => handle.stat());
       if (!range) return handle.createReadStream();
       if (range.start >= size) throw new RangeNotSatisfiableError(`range ${range.start}- of ${digest} (${size} bytes)`);
       return handle.createReadStream({ start: range.start, end: Math.min(range.end, size - 1) });
@@ -58,7 +60,7 @@ export class FsBlobStore implements BlobStore {
    */
   async putBlobFile(digest: string, file: string, _mediaType: string): Promise<void> {
     const key = blobKeyOf(digest);
-    const source = await stat(file);
+    const source = await onDisk(() => stat(file));
     if (!source.isFile()) throw new Error(`putBlobFile ${digest}: ${file} is not a regular file`);
     if ((await this.statBlob(digest))?.size === source.size) return;
     await this.publish(key, async (tmp) => {
@@ -84,7 +86,8 @@ export class FsBlobStore implements BlobStore {
   }
 
   async getRecord<T>(key: string): Promise<T | null> {
-    const text = await readFile(this.pathOf(recordKeyOf(key)), "utf8").catch(nullIfAbsent);
+    const path = this.pathOf(recordKeyOf(key));
+    const text = await onDisk(() => readFile(path, "utf8")).catch(nullIfAbsent);
     return text === null ? null : (JSON.parse(text) as T);
   }
 
@@ -116,25 +119,27 @@ export class FsBlobStore implements BlobStore {
    * Returns how many were removed. Younger ones may belong to writes in progress.
    */
   async sweepTemp(ageMs = 3_600_000): Promise<number> {
-    return removeStale(this.tmpDir, ageMs);
+    return onDisk(() => removeStale(this.tmpDir, ageMs));
   }
 
 
   /** Lets `fill` create the temp file, then renames it onto `key` and syncs the folder. */
   private async publish(key: string, fill: (tmp: string) => Promise<void>): Promise<void> {
     const final = this.pathOf(key);
-    await mkdir(this.tmpDir, { recursive: true });
     const tmp = join(this.tmpDir, randomUUID());
-    try {
-      await fill(tmp);
-      await mkdir(dirname(final), { recursive: true });
-      await rename(tmp, final);
-    } finally {
-      // Also after a rename: when tmp and final are links to one file (two puts linking the
-      // same source), rename() succeeds without removing tmp.
-      await rm(tmp, { force: true });
-    }
-    await syncDir(dirname(final));
+    await onDisk(async () => {
+      await mkdir(this.tmpDir, { recursive: true });
+      try {
+        await fill(tmp);
+        await mkdir(dirname(final), { recursive: true });
+        await rename(tmp, final);
+      } finally {
+        // Also after a rename: when tmp and final are links to one file (two puts linking the
+        // same source), rename() succeeds without removing tmp.
+        await rm(tmp, { force: true });
+      }
+      await syncDir(dirname(final));
+    });
   }
 
   /** The file of a layout key; a second guard on top of the key checks. */
@@ -158,10 +163,11 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 async function statOrNull(path: string) {
-  return stat(path).catch(nullIfAbsent);
+  return onDisk(() => stat(path)).catch(nullIfAbsent);
 }
 
-function nullIfAbsent(err: NodeJS.ErrnoException): null {
+/** Null for a missing file; any other failure (a StorageError, a bug) goes on. */
+function nullIfAbsent(err: { code?: string }): null {
   if (err.code === "ENOENT" || err.code === "ENOTDIR") return null;
   throw err;
 }

@@ -1,4 +1,5 @@
 /** Bounded retries with exponential backoff and jitter, for calls to remote storage. */
+import { StorageError } from "./errors.ts";
 
 export interface RetryPolicy {
   /** Total attempts, the first included. */
@@ -27,7 +28,7 @@ export async function withRetry<T>(
       const last = n >= policy.attempts || !retryable(err);
       if (last) {
         const tries = n === 1 ? "1 attempt" : `${n} attempts`;
-        throw new Error(`${what} failed after ${tries}: ${describe(err)}`, { cause: err });
+        throw new StorageError(`${what} failed after ${tries}: ${describe(err)}`, { cause: err });
       }
       await sleep(backoff(policy, n));
     }

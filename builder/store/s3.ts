@@ -1,7 +1,8 @@
 /**
  * The layout of common/storage/layout.ts in an S3 bucket (R2, AWS S3, Swift's s3api, any S3 API),
  * under an optional prefix. An S3 PUT is atomic per object, and a failed multipart upload
- * is aborted, so a reader never sees a partial blob.
+ * is aborted, so a reader never sees a partial blob. A call that still fails after its
+ * retries is a StorageError (errors.ts).
  */
 import { createReadStream, type ReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -17,6 +18,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { layoutPrefix } from "../../common/storage/layout.ts";
 import type { CredentialsProvider, S3Credentials } from "../../common/storage/s3.ts";
 import { blobKeyOf, checkRange, RangeNotSatisfiableError, recordKeyOf } from "./keys.ts";
+import { onDisk, StorageError } from "./errors.ts";
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from "./retry.ts";
 import type { BlobStore, ByteRange, ObjectStat } from "./types.ts";
 
@@ -87,12 +89,12 @@ export class S3BlobStore implements BlobStore {
 
   async putBlobFile(digest: string, file: string, mediaType: string): Promise<void> {
     const key = this.keyOf(blobKeyOf(digest));
-    const source = await stat(file);
+    const source = await onDisk(() => stat(file));
     if (!source.isFile()) throw new Error(`putBlobFile ${digest}: ${file} is not a regular file`);
     if ((await this.headSize(key)) === source.size) return;
     await this.call(`upload of ${key}`, () => this.upload(key, file, source.size, mediaType));
     const stored = await this.headSize(key);
-    if (stored !== source.size) throw new Error(`upload of ${key}: stored ${stored} of ${source.size} bytes`);
+    if (stored !== source.size) throw new StorageError(`upload of ${key}: stored ${stored} of ${source.size} bytes`);
   }
 
   async putBlobBytes(digest: string, bytes: Uint8Array, mediaType: string): Promise<void> {

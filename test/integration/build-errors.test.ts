@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBuilder, type Builder } from "../../builder/builder.ts";
 import { builderConfigFromEnv } from "../../builder/config.ts";
+import { StorageError } from "../../builder/store/errors.ts";
 import { createStoreFromEnv } from "../../builder/store/index.ts";
 import type { BlobStore } from "../../builder/store/types.ts";
 import type { ImageSpec } from "../../builder/service/types.ts";
@@ -11,8 +12,9 @@ import { BuildError } from "../../common/build-error.ts";
 import { InvalidKeyError } from "../../common/storage/layout.ts";
 import { TESTPKGS } from "../support/nix.ts";
 
-// Only real storage failures become a retryable UNAVAILABLE; a bug that surfaces in a call to
-// the store stays itself, which the gRPC layer answers INTERNAL and logs as a bug.
+// Only real storage failures (a store's StorageError) become a retryable UNAVAILABLE; a bug
+// that surfaces in a call to the store stays itself, which the gRPC layer answers INTERNAL and
+// logs as a bug.
 const dataDir = mkdtempSync(join(tmpdir(), "nixport-build-errors-"));
 const env = { NIXPORT_PKGS_PATH: TESTPKGS, NIXPORT_DATA: dataDir };
 let fault: (() => Error) | undefined;
@@ -42,8 +44,9 @@ const build = () => builder.backend.build(spec, () => {}, new AbortController().
 
 describe("what a failing store call becomes", () => {
   it.each([
-    ["a disk error", () => Object.assign(new Error("EIO: i/o error, open '/srv/secret/x'"), { code: "EIO", syscall: "open" }), /^storage failed while writing the image config: disk error \(EIO\)$/],
-    ["a request that never got an answer", () => new TypeError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) }), /^storage failed while writing the image config: fetch failed$/],
+    // What the stores throw for these (builder/store/errors.ts): storage errors are typed there.
+    ["a disk error", () => new StorageError("EIO: i/o error, open '/srv/secret/x'", { code: "EIO", syscall: "open" }), /^storage failed while writing the image config: disk error \(EIO\)$/],
+    ["a request that never got an answer", () => new StorageError("fetch failed", { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) }), /^storage failed while writing the image config: fetch failed$/],
   ])("%s: a retryable UNAVAILABLE naming the storage", async (_what, error, message) => {
     fault = error;
     const err = await build().then(() => null, (e: unknown) => e);

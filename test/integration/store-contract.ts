@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { imageRecordKey, layerRecordKey, type ImageRecord, type LayerRecord } from "../../common/storage/layout.ts";
+import { StorageError } from "../../builder/store/errors.ts";
 import { InvalidKeyError, RangeNotSatisfiableError } from "../../builder/store/keys.ts";
 import type { BlobStore } from "../../builder/store/types.ts";
 
@@ -198,6 +199,20 @@ export function describeBlobStoreContract(name: string, makeStore: () => Promise
       await expect(bad.putRecord(layerRecordKey(HEX), {})).rejects.not.toBeInstanceOf(InvalidKeyError);
       // And the real store holds nothing after all of that.
       expect((await h.listAll())).toEqual([]);
+    });
+
+    it("fails as StorageError when the storage itself fails, and only then", async () => {
+      const bad = h.unreachable;
+      const file = join(h.scratch, "y");
+      await writeFile(file, "y");
+      const digest = `sha256:${HEX}`;
+      await expect(bad.putRecord(layerRecordKey(HEX), {})).rejects.toBeInstanceOf(StorageError);
+      await expect(bad.putBlobBytes(digest, Buffer.from("y"), "t")).rejects.toBeInstanceOf(StorageError);
+      await expect(bad.putBlobFile(digest, file, "t")).rejects.toBeInstanceOf(StorageError);
+      // A caller's mistakes are not storage failures, on a working store too.
+      await expect(h.store.putBlobBytes("sha256:nope", Buffer.from("y"), "t")).rejects.not.toBeInstanceOf(StorageError);
+      await expect(h.store.readBlob(digest, { start: 2, end: 1 })).rejects.toBeInstanceOf(RangeError);
+      await expect(h.store.putRecord(layerRecordKey(HEX), undefined)).rejects.toBeInstanceOf(TypeError);
     });
 
     it("survives concurrent puts of the same digest", async () => {
