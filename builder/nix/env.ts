@@ -12,7 +12,12 @@
 export const DEFAULT_ALLOWED_PATHS = ["/bin", "/usr/bin"];
 
 /** What Nix and git need to run as configured on this host. */
-const BASE_NAMES = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "SSL_CERT_FILE", "NIX_SSL_CERT_FILE"];
+const BASE_NAMES = [
+  "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR",
+  // Reaching remotes: certificates, proxies, an ssh agent (a channel download, a git fetch).
+  "SSL_CERT_FILE", "NIX_SSL_CERT_FILE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO", "SSH_AUTH_SOCK", "GIT_SSH_COMMAND",
+  "http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+];
 /** Nix's own settings (store location, nix.conf overrides), except NIX_PATH: nixport sets the search path itself. */
 const NIX_SETTING_RE = /^NIX_(?!PATH$)[A-Z_]+$/;
 /** Never passed on, even when the operator names them. */

@@ -52,10 +52,10 @@ describe("what clients see of the host", () => {
 });
 
 describe("the environment Nix and git get", () => {
-  const env = { PATH: "/bin", HOME: "/root", NIX_CONFIG: "x", NIX_PATH: "nixpkgs=/etc", AWS_SECRET_ACCESS_KEY: "s", NIXPORT_BUILDER_TOKEN: "t", OTHER: "o", HTTPS_PROXY: "p" };
+  const env = { PATH: "/bin", HOME: "/root", NIX_CONFIG: "x", NIX_PATH: "nixpkgs=/etc", AWS_SECRET_ACCESS_KEY: "s", NIXPORT_BUILDER_TOKEN: "t", OTHER: "o", https_proxy: "p" };
   it("keeps what Nix needs and what the operator names, never AWS_*, NIXPORT_* or NIX_PATH", () => {
-    expect(toolEnv(env)).toEqual({ PATH: "/bin", HOME: "/root", NIX_CONFIG: "x" });
-    expect(toolEnv(env, ["HTTPS_PROXY", "AWS_SECRET_ACCESS_KEY", "NIXPORT_BUILDER_TOKEN"])).toEqual({ PATH: "/bin", HOME: "/root", NIX_CONFIG: "x", HTTPS_PROXY: "p" });
+    expect(toolEnv(env)).toEqual({ PATH: "/bin", HOME: "/root", NIX_CONFIG: "x", https_proxy: "p" });
+    expect(toolEnv(env, ["OTHER", "AWS_SECRET_ACCESS_KEY", "NIXPORT_BUILDER_TOKEN"])).toEqual({ PATH: "/bin", HOME: "/root", NIX_CONFIG: "x", https_proxy: "p", OTHER: "o" });
   });
   it("list settings split on commas and colons; unset means the default", () => {
     expect(listSetting("refs/heads/a, refs/tags/*", [])).toEqual(["refs/heads/a", "refs/tags/*"]);
