@@ -72,6 +72,30 @@ describe("docker against npm start", () => {
     expect(idB).toBe(idA);
   });
 
+  it("docker pull of B after A fetches only B's layers after the prefix the two share", async () => {
+    // Docker's classic store reuses a layer only when every layer before it matches (its
+    // ChainID): what it skips is exactly the shared prefix of the two manifests' layer lists.
+    const layers = async (name: string) => {
+      const r = await fetch(`${registry.url}/v2/${name}/manifests/latest`, { headers: { Accept: DOCKER_MANIFEST } });
+      expect(r.status).toBe(200);
+      return ((await r.json()) as { layers: { digest: string }[] }).layers.map((l) => l.digest);
+    };
+    const [a, b] = ["shell/git", "shell/git/htop"];
+    const pullA = await docker(["pull", `${registry.host}/${a}`]);
+    expect(pullA.code, pullA.stderr).toBe(0);
+    const [la, lb] = [await layers(a), await layers(b)];
+    let prefix = 0;
+    while (prefix < la.length && la[prefix] === lb[prefix]) prefix++;
+    // Adding a package leaves most of A's layers at the front of B, in place.
+    expect(prefix).toBeGreaterThanOrEqual(la.length / 2);
+    const pullB = await docker(["pull", `${registry.host}/${b}`]);
+    expect(pullB.code, pullB.stderr).toBe(0);
+    // The last line on each layer, by short digest: "0123456789ab: Already exists" or "…: Pull complete".
+    const status = (digest: string) => [...pullB.stdout.matchAll(new RegExp(`^${digest.slice(7, 19)}: (.*)$`, "gm"))].pop()?.[1];
+    expect(lb.slice(0, prefix).map(status), pullB.stdout).toEqual(lb.slice(0, prefix).map(() => "Already exists"));
+    expect(lb.slice(prefix).map(status), pullB.stdout).toEqual(lb.slice(prefix).map(() => "Pull complete"));
+  });
+
   it("docker pull of an unknown package fails, naming the package", async () => {
     const r = await docker(["pull", `${registry.host}/hello/nosuchpkg`]);
     expect(r.code).not.toBe(0);
