@@ -3,7 +3,7 @@
  * memory tag cache, a clock the test moves, and a log that records unexpected errors.
  */
 import { createEdge, type EdgeDeps } from "../../edge/app.ts";
-import { MemoryBuilder, type MemoryBuilderOptions } from "../../edge/builder/memory.ts";
+import { MemoryBuilder, type MemoryBuilderOptions } from "./memory-builder.ts";
 import type { BuilderClient } from "../../edge/builder/client.ts";
 import { MemoryTagCache, type TagCache } from "../../edge/cache.ts";
 import { MemoryBlobStore } from "../../edge/storage/memory.ts";

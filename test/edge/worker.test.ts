@@ -5,7 +5,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { chooseByRendezvous } from "../../edge/builder/chooser.ts";
-import { MemoryBuilder } from "../../edge/builder/memory.ts";
+import { MemoryBuilder } from "./memory-builder.ts";
 import { KVTagCache } from "../../edge/cache.ts";
 import { requestKey } from "../../common/image-request.ts";
 import { createWorker, type WorkerEnv } from "../../edge/worker.ts";

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { MemoryBuilder } from "../../edge/builder/memory.ts";
+import { MemoryBuilder } from "../edge/memory-builder.ts";
 import { parseImageRequest } from "../../common/names.ts";
 import { createNodeEdge, listen, type RunningEdge } from "../../edge/node/app.ts";
 import { MemoryBlobStore } from "../../edge/storage/memory.ts";

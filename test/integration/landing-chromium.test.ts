@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEdge, type EdgeApp } from "../../edge/app.ts";
-import { MemoryBuilder } from "../../edge/builder/memory.ts";
+import { MemoryBuilder } from "../edge/memory-builder.ts";
 import { MemoryTagCache } from "../../edge/cache.ts";
 import { listen, type RunningEdge } from "../../edge/node/app.ts";
 import { dumpDom, hasChromium } from "../support/chromium.ts";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../edge/app.ts";
 import { parseCredentials, PullAuth } from "../../edge/auth.ts";
-import { MemoryBuilder } from "../../edge/builder/memory.ts";
+import { MemoryBuilder } from "../edge/memory-builder.ts";
 import { MemoryTagCache } from "../../edge/cache.ts";
 import { MemoryBlobStore } from "../../edge/storage/memory.ts";
 

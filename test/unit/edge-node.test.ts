@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MemoryBuilder } from "../../edge/builder/memory.ts";
+import { MemoryBuilder } from "../edge/memory-builder.ts";
 import type { BuilderClient } from "../../edge/builder/client.ts";
 import { createNodeEdge, listen, type RunningEdge } from "../../edge/node/app.ts";
 import { FileTagCache } from "../../edge/node/file-cache.ts";

@@ -4,10 +4,10 @@
  * MemoryBlobStore as the real builder writes to object storage, and can be told to fail,
  * to be down, or to be slow. Deterministic: same request, same revision → same digests.
  */
-import { MemoryBlobStore } from "../storage/memory.ts";
+import { MemoryBlobStore } from "../../edge/storage/memory.ts";
 import type { ImageRequest } from "../../common/image-request.ts";
 import { BuildError } from "../../common/build-error.ts";
-import type { BuilderClient, BuildResult, BuiltManifest } from "./client.ts";
+import type { BuilderClient, BuildResult, BuiltManifest } from "../../edge/builder/client.ts";
 
 const COMMIT_RE = /^[0-9a-f]{40}$/;
 
@@ -47,6 +47,8 @@ export class MemoryBuilder implements BuilderClient {
 
   async build(req: ImageRequest, opts?: { signal?: AbortSignal }): Promise<BuildResult> {
     this.calls.push(structuredClone(req));
+    // As a real client: a call whose signal has already fired never starts.
+    if (opts?.signal?.aborted) throw new BuildError("timeout", "build call aborted");
     if (this.o.delayMs) await sleep(this.o.delayMs, opts?.signal);
     if (this.down) throw new BuildError(this.down, `builder is ${this.down}`, { retryAfterSeconds: 7 });
     const unknown = req.packages.filter((p) => !this.known.has(p));
