@@ -6,7 +6,7 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import type * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BuilderService, ImageSettingsSchema } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
-import { authMetadata, builderClient, type WireBuildEvent, type WireSettings } from "../../builder/cli/grpc-client.ts";
+import { authMetadata, builderClient, callError, type WireBuildEvent, type WireSettings } from "../../builder/cli/grpc-client.ts";
 import { podman, skopeo } from "../support/clients.ts";
 import { startRegistry, type RunningRegistry } from "../support/registry.ts";
 
@@ -170,6 +170,14 @@ describe("image settings", () => {
     expect(r.digest).toBe(pulled.headers.get("docker-content-digest"));
   });
 
+  it("the CLI builds nonroot/busybox as a pull of that name gets it, and names the reference", async () => {
+    const pulled = await fetch(`${registry.url}/v2/nonroot/busybox/manifests/latest`, { headers: { accept: "application/vnd.docker.distribution.manifest.v2+json" } });
+    const r = await cli(["busybox/nonroot"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(pulled.headers.get("docker-content-digest"));
+    expect(r.stderr).toContain("pull: <registry>/nonroot/busybox:latest");
+  });
+
   it("the CLI's flags give the same image", async () => {
     const flags = ["--entrypoint", "/bin/sh", "--entrypoint=-c", "--cmd", SETTINGS.cmd[0]!, "--env", "PATH=/bin", "--env", "GREETING=hi there", "--workdir", "/tmp", "--user", "nobody", "--label", "org.example.team=infra", "--expose", "8080", "--expose", "53/udp"];
     const r = await cli([...flags, "busybox"]);
@@ -180,14 +188,13 @@ describe("image settings", () => {
   it("a bad setting is INVALID_ARGUMENT naming the field, for grpc-js, Connect and the CLI", async () => {
     const r = await grpcBuild(["busybox"], { ...SETTINGS, env: ["GREETING=hi", "1BAD=x"] });
     expect(r.error?.code).toBe(3);
-    // grpc-js hands over grpc-message still percent-encoded.
-    expect(decodeURIComponent(r.error?.details ?? "")).toMatch(/^settings\.env\[1\]: /);
+    expect(callError(r.error!).message).toMatch(/^settings\.env\[1\]: /);
     const e = await connectBuild(["busybox"], { exposedPorts: ["99999"] }).catch((err: unknown) => err);
     expect(e).toBeInstanceOf(ConnectError);
     expect((e as ConnectError).code).toBe(Code.InvalidArgument);
     expect((e as ConnectError).rawMessage).toMatch(/^settings\.exposed_ports\[0\]: /);
     const c = await cli(["--workdir", "relative", "busybox"]);
     expect(c.code).toBe(1);
-    expect(decodeURIComponent(c.stderr)).toContain("settings.working_dir: must be an absolute path");
+    expect(c.stderr).toContain("settings.working_dir: must be an absolute path");
   });
 });
