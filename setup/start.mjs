@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm start` (and `npm run builder`): set the host up (npm dependencies, Nix), then run the
 // TypeScript entry point given as the argument in this process, through tsx — which the
-// set-up may just have installed, hence plain Node here. For the registry, once it answers,
-// print its address and a pull command to paste.
+// set-up may just have installed, hence plain Node here. For the registry, once it listens
+// and answers, print its address and a pull command to paste.
 //   NIXPORT_SETUP_ONLY=1   stop after the set-up step
 import { pathToFileURL } from "node:url";
 import { join } from "node:path";
@@ -23,10 +23,10 @@ if (process.env.NIXPORT_SETUP_ONLY) process.exit(0);
 
 const { register } = await import("tsx/esm/api");
 register();
-const started = import(pathToFileURL(join(ROOT, entry)).href);
-// A failed import ends the wait for the registry too.
-if (mode === "--registry") await Promise.race([announce(), started]);
-await started;
+// The entry's top level ends once it listens (or exits the process when it cannot start), so
+// the answer below is ours, not another server's on a port we failed to take.
+await import(pathToFileURL(join(ROOT, entry)).href);
+if (mode === "--registry") await announce();
 
 /** Waits until the registry answers /v2/, then prints where it is and what to pull. */
 async function announce() {
