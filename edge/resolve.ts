@@ -5,7 +5,7 @@
  * cached keep working while builders are down.
  */
 import { type ImageRequest, requestKey } from "../common/image-request.ts";
-import { BuildError } from "../common/build-error.ts";
+import { BuildError, type BuildErrorKind } from "../common/build-error.ts";
 import type { BuilderClient, BuildResult } from "./builder/client.ts";
 import { isFresh, type TagCache, type TagEntry } from "./cache.ts";
 import { errors, RegistryError } from "./errors.ts";
@@ -35,8 +35,10 @@ export interface ResolverOptions {
 }
 
 /** Builder troubles that say nothing about the image, so a stale answer is better than none. */
+const UNREACHABLE_KINDS = new Set<BuildErrorKind>(["unavailable", "timeout", "cancelled", "unauthenticated"]);
+
 function builderUnreachable(err: unknown): boolean {
-  if (err instanceof BuildError) return err.kind === "unavailable" || err.kind === "timeout" || err.kind === "unauthenticated";
+  if (err instanceof BuildError) return UNREACHABLE_KINDS.has(err.kind);
   return !(err instanceof RegistryError);
 }
 

@@ -1,7 +1,7 @@
 /**
  * The edge on Node (@hono/node-server): the same app as the Worker, over a filesystem store
  * (or S3) and a file or memory tag cache. The all-in-one server (server/main.ts) passes
- * an in-process builder through the same BuilderClient interface the Worker uses.
+ * the Connect client of its builder, the BuilderClient the Worker uses.
  */
 import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { createServer } from "node:http";
