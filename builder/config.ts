@@ -30,6 +30,10 @@ export interface BuilderConfig {
   nixPassEnv: string[];
   /** Host paths evaluation may read besides the package set (restrict-eval). */
   nixAllowedPaths: string[];
+  /** PEM files for TLS on the builder's port (npm run builder), both or neither. */
+  grpcTls: { certFile: string; keyFile: string } | undefined;
+  /** Connections the builder's port holds at once. */
+  grpcMaxConnections: number;
 }
 
 /** A whole-number setting (>= 0) from the environment. */
@@ -46,6 +50,14 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   if (raw === undefined || raw === "" || raw === "0") return false;
   if (raw === "1") return true;
   throw new Error(`${name} must be 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
+function tlsFiles(env: NodeJS.ProcessEnv): BuilderConfig["grpcTls"] {
+  const certFile = env.NIXPORT_GRPC_TLS_CERT || undefined;
+  const keyFile = env.NIXPORT_GRPC_TLS_KEY || undefined;
+  if (!certFile && !keyFile) return undefined;
+  if (!certFile || !keyFile) throw new Error("NIXPORT_GRPC_TLS_CERT and NIXPORT_GRPC_TLS_KEY go together: set both (PEM files) or neither");
+  return { certFile, keyFile };
 }
 
 export function builderConfigFromEnv(env: NodeJS.ProcessEnv = process.env): BuilderConfig {
@@ -69,6 +81,8 @@ export function builderConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Buil
       maxClosureBytes: int(env, "NIXPORT_MAX_CLOSURE_BYTES", 0) || undefined,
     },
     substituteOnly: flag(env, "NIXPORT_SUBSTITUTE_ONLY"),
+    grpcTls: tlsFiles(env),
+    grpcMaxConnections: Math.max(1, int(env, "NIXPORT_GRPC_MAX_CONNECTIONS", 512)),
     nixPassEnv: listSetting(env.NIXPORT_NIX_ENV, []),
     nixAllowedPaths: listSetting(env.NIXPORT_NIX_ALLOWED_PATHS, DEFAULT_ALLOWED_PATHS),
   };

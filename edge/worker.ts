@@ -6,6 +6,7 @@
  *   TAGS             KV namespace, tag → manifest cache (behind the Cache API)
  *   BUILDER_URLS     builder base URLs, comma or space separated
  *   BUILDER_TOKEN    secret sent to the builders
+ *   BUILDER_ALLOW_PLAINTEXT  "1" lets BUILDER_URLS use plain http:// beyond loopback
  *   PULL_WAIT_SECONDS how long a pull waits for its build before a 503 with Retry-After
  *   MAX_BUILDS_PER_CLIENT distinct builds one client address may have in flight (429 past it)
  *   PULL_CREDENTIALS, PULL_TOKEN_SECRET  optional pull authentication (secrets)
@@ -15,6 +16,7 @@
  *   S3_PREFIX        the layout's folder in the bucket (the builder's NIXPORT_S3_PREFIX), for
  *                    R2, S3 and public-URL redirects alike
  */
+import { isLoopbackHost } from "../common/loopback.ts";
 import { createApp, type EdgeDeps } from "./app.ts";
 import { parseCredentials, PullAuth } from "./auth.ts";
 import { connectBuilder } from "./builder/connect.ts";
@@ -32,6 +34,8 @@ export interface WorkerEnv extends WorkerStorageVars {
   TAGS?: KVNamespaceLike;
   BUILDER_URLS?: string;
   BUILDER_TOKEN?: string;
+  /** "1": allow plain http:// builder URLs beyond loopback (a private network). */
+  BUILDER_ALLOW_PLAINTEXT?: string;
   SIGNED_URL_WINDOW_SECONDS?: string;
   SOURCE?: string;
   TAG_STALE_SECONDS?: string;
@@ -60,7 +64,25 @@ export function tagCacheFromEnv(env: WorkerEnv, staleSeconds: number): TagCache 
 export function builderFromEnv(env: WorkerEnv, makeBuilder: BuilderFactory): BuilderClient {
   const urls = (env.BUILDER_URLS ?? "").split(/[\s,]+/).filter(Boolean);
   if (urls.length === 0) return noBuilder;
+  for (const u of urls) checkBuilderURL(u, env.BUILDER_ALLOW_PLAINTEXT === "1");
   return routedBuilder(new Map(urls.map((u) => [u, makeBuilder(u, env.BUILDER_TOKEN)])));
+}
+
+/**
+ * A builder URL the edge may send its token to: https, or http on loopback; plain http
+ * elsewhere only when BUILDER_ALLOW_PLAINTEXT=1 says the network is private.
+ */
+export function checkBuilderURL(url: string, allowPlaintext: boolean): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new Error(`BUILDER_URLS: ${JSON.stringify(url)} is not a URL`);
+  }
+  if (u.protocol === "https:") return;
+  if (u.protocol !== "http:") throw new Error(`BUILDER_URLS: ${u.protocol} is not http: or https:`);
+  if (isLoopbackHost(u.hostname) || allowPlaintext) return;
+  throw new Error(`BUILDER_URLS: ${u.host} is reached over plain http, which would send BUILDER_TOKEN in clear: use https (the builder's NIXPORT_GRPC_TLS_CERT/KEY), or set BUILDER_ALLOW_PLAINTEXT=1 for a private network`);
 }
 
 export function depsFromEnv(env: WorkerEnv, makeBuilder: BuilderFactory): EdgeDeps {

@@ -38,7 +38,15 @@ try {
   const credentials = storage.s3 ? nodeCredentials(storage) : undefined;
   const builder = await createBuilder({ ...config, token }, env, { log, ...(credentials ? { credentials } : {}) });
   const nixVersion = await checkHost(builder.source);
-  const grpc = await startGrpcServer(builder.backend, { port: config.grpcPort, token, host: env.NIXPORT_GRPC_HOST ?? (config.token ? "0.0.0.0" : "127.0.0.1"), log });
+  // The edge in this process reaches the builder over loopback in clear; TLS is for `npm run builder`.
+  if (config.grpcTls) throw new Error("NIXPORT_GRPC_TLS_CERT/KEY are for the builder alone (npm run builder); npm start serves its builder API in clear");
+  const grpc = await startGrpcServer(builder.backend, {
+    port: config.grpcPort,
+    token,
+    host: env.NIXPORT_GRPC_HOST ?? (config.token ? "0.0.0.0" : "127.0.0.1"),
+    maxConnections: config.grpcMaxConnections,
+    log,
+  });
   const edge = createNodeEdge({
     builder: connectBuilder({ baseUrl: `http://127.0.0.1:${grpc.port}`, token }),
     storage,

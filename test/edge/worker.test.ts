@@ -84,6 +84,17 @@ describe("createWorker with other bindings", () => {
     expect([head.status, head.headers.get("location")]).toEqual([200, null]);
   });
 
+  it("refuses a plain http:// builder beyond loopback (the token would travel in clear) unless told the network is private", async () => {
+    const worker = createWorker(() => new MemoryBuilder({ packages: KNOWN_PACKAGES }));
+    const pull = (env: object) => worker.fetch(new Request("https://r.test/v2/git/manifests/latest"), { ...base, ...env });
+    const refused = await pull({ BUILDER_URLS: "http://builder.example:50051" });
+    expect(refused.status).toBe(500);
+    expect(JSON.stringify(await ociError(refused))).toMatch(/plain http.*BUILDER_ALLOW_PLAINTEXT/);
+    for (const ok of [{ BUILDER_URLS: "https://builder.example" }, { BUILDER_URLS: "http://127.0.0.1:50051" }, { BUILDER_URLS: "http://[::1]:1" }, { BUILDER_URLS: "http://10.1.2.3:50051", BUILDER_ALLOW_PLAINTEXT: "1" }]) {
+      expect((await pull(ok)).status, JSON.stringify(ok)).toBe(200);
+    }
+  });
+
   it("spreads images over BUILDER_URLS by rendezvous hashing, passing the token", async () => {
     const urls = ["https://b1.test", "https://b2.test", "https://b3.test"];
     const builders = new Map(urls.map((u) => [u, new MemoryBuilder({ packages: KNOWN_PACKAGES })]));
