@@ -50,10 +50,18 @@ describe("npm run builder", () => {
   it("without a token, listens on loopback only and says so", async () => {
     const port = await freePort();
     const b = await startBuilderProcess({ NIXPORT_GRPC_PORT: String(port), NIXPORT_BUILDER_TOKEN: "" });
-    expect(b.logs()).toMatch(/listens on loopback only/);
+    expect(b.logs()).toMatch(/without a token, on loopback only/);
     expect(b.logs()).toContain('"host":"127.0.0.1"');
     b.child.kill("SIGTERM");
     expect(await b.exited).toBe(0);
+  });
+
+  it("without a token, refuses to start on a non-loopback address, saying what to set", async () => {
+    const port = await freePort();
+    await expect(startBuilderProcess({ NIXPORT_GRPC_PORT: String(port), NIXPORT_BUILDER_TOKEN: "", NIXPORT_GRPC_HOST: "0.0.0.0" })).rejects.toThrow(
+      /refusing to serve builds on 0\.0\.0\.0 without a token: set NIXPORT_BUILDER_TOKEN/,
+    );
+    await expect(startBuilderProcess({ NIXPORT_GRPC_PORT: String(port), NIXPORT_GRPC_TLS_CERT: "/x/cert.pem" })).rejects.toThrow(/NIXPORT_GRPC_TLS_CERT and NIXPORT_GRPC_TLS_KEY go together/);
   });
 
   it("refuses to start with a clear message when the package source is unusable", async () => {
