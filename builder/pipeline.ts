@@ -30,7 +30,8 @@ import type { DerivedPopularity } from "./layers/derived-popularity.ts";
 import type { Popularity } from "./layers/popularity.ts";
 import type { Nix, NixSystem } from "./nix/nix.ts";
 import type { PackageSource, ResolvedSource } from "./sources.ts";
-import { readStream, StorageError } from "./store/errors.ts";
+import { StorageError } from "../common/storage/errors.ts";
+import { readStream } from "./store/errors.ts";
 import type { BlobStore } from "./store/types.ts";
 import type { BuildEvent, BuildFn, BuiltManifest, ImageResult, ImageSpec, LayerCompression } from "./service/types.ts";
 

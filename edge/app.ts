@@ -4,6 +4,7 @@
  * edge/worker.ts and edge/node/.
  */
 import { Hono, type Context } from "hono";
+import { StorageError } from "../common/storage/errors.ts";
 import type { BuilderClient } from "./builder/client.ts";
 import type { TagCache } from "./cache.ts";
 import type { PullAuth } from "./auth.ts";
@@ -99,12 +100,18 @@ export function createEdge(deps: EdgeDeps): EdgeApp {
       const cache: unknown = c.get(CACHE_STATE);
       if (typeof cache === "string") entry.cache = cache;
       if (c.error instanceof RegistryError) entry.error = c.error.code;
+      else if (c.error instanceof StorageError) entry.error = "UNAVAILABLE";
       accessLog(entry);
     });
   }
   if (deps.auth) app.use("*", authGate(deps.auth));
   app.all("*", (c) => dispatch(c, rc));
   app.onError((err) => {
+    // Storage failing is no bug: the client retries later (its message may name host paths).
+    if (err instanceof StorageError) {
+      log("storage failed", err);
+      return errorResponse(errors.unavailable("the registry's storage is unavailable", config.retryAfterSeconds));
+    }
     if (!(err instanceof RegistryError)) log("unexpected error", err);
     return errorResponse(err);
   });

@@ -13,7 +13,7 @@ import type { Readable } from "node:stream";
 import { dirname, join, resolve, sep } from "node:path";
 import { layoutPrefix } from "../../common/storage/layout.ts";
 import { removeStale } from "../sweep.ts";
-import { onDisk } from "./errors.ts";
+import { onDisk } from "../../common/storage/errors.ts";
 import { blobKeyOf, checkRange, InvalidKeyError, layoutKeyOf, RangeNotSatisfiableError, recordKeyOf } from "./keys.ts";
 import type { BlobStore, ByteRange, ObjectStat } from "./types.ts";
 

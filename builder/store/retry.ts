@@ -1,5 +1,5 @@
 /** Bounded retries with exponential backoff and jitter, for calls to remote storage. */
-import { StorageError } from "./errors.ts";
+import { StorageError } from "../../common/storage/errors.ts";
 
 export interface RetryPolicy {
   /** Total attempts, the first included. */

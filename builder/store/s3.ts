@@ -18,7 +18,7 @@ import { Upload } from "@aws-sdk/lib-storage";
 import { layoutPrefix } from "../../common/storage/layout.ts";
 import type { CredentialsProvider, S3Credentials } from "../../common/storage/s3.ts";
 import { blobKeyOf, checkRange, RangeNotSatisfiableError, recordKeyOf } from "./keys.ts";
-import { onDisk, StorageError } from "./errors.ts";
+import { onDisk, StorageError } from "../../common/storage/errors.ts";
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from "./retry.ts";
 import type { BlobStore, ByteRange, ObjectStat } from "./types.ts";
 

@@ -6,6 +6,7 @@
 import { open, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { diskFailure } from "../../common/storage/errors.ts";
 import { blobKey, layoutPrefix } from "../../common/storage/layout.ts";
 import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "../storage/types.ts";
 
@@ -35,7 +36,7 @@ export class FsBlobReader implements BlobReader {
       return st.isFile() ? { digest, size: st.size } : null;
     } catch (err) {
       if (isMissing(err)) return null;
-      throw err;
+      throw diskFailure(err);
     }
   }
 
@@ -45,9 +46,12 @@ export class FsBlobReader implements BlobReader {
       handle = await open(this.path(digest), "r");
     } catch (err) {
       if (isMissing(err)) return null;
-      throw err;
+      throw diskFailure(err);
     }
-    const st = await handle.stat();
+    const st = await handle.stat().catch(async (err: unknown) => {
+      await handle.close();
+      throw diskFailure(err);
+    });
     if (!st.isFile()) {
       await handle.close();
       return null;

@@ -2,6 +2,7 @@
  * Blob reads through a Workers R2 binding. R2 bindings cannot presign, so this driver has no
  * blobURL of its own: pair it with publicBlobURL or the S3 presigner (R2 speaks S3) to redirect.
  */
+import { StorageError } from "../../common/storage/errors.ts";
 import { blobKey } from "../../common/storage/layout.ts";
 import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "./types.ts";
 
@@ -22,14 +23,25 @@ export class R2BlobReader implements BlobReader {
   ) {}
 
   async stat(digest: string): Promise<BlobInfo | null> {
-    const head = await this.bucket.head(this.prefix + blobKey(digest));
+    const key = this.prefix + blobKey(digest);
+    const head = await r2Call(`R2 head ${key}`, () => this.bucket.head(key));
     return head ? { digest, size: head.size } : null;
   }
 
   async get(digest: string, range?: ByteRange): Promise<BlobBody | null> {
     const options = range ? { range: { offset: range.start, length: range.end - range.start + 1 } } : undefined;
-    const obj = await this.bucket.get(this.prefix + blobKey(digest), options);
+    const key = this.prefix + blobKey(digest);
+    const obj = await r2Call(`R2 get ${key}`, () => this.bucket.get(key, options));
     if (!obj) return null;
     return range ? { digest, size: obj.size, stream: obj.body, range } : { digest, size: obj.size, stream: obj.body };
+  }
+}
+
+/** A binding call whose failure (R2 unavailable, a network error) is a StorageError. */
+async function r2Call<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw new StorageError(`${what}: ${(err as Error).message}`, { cause: err });
   }
 }

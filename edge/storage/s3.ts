@@ -2,9 +2,11 @@
  * Blob reads and presigned redirects through the S3 API (AWS S3, R2's S3 endpoint, Swift,
  * MinIO…), with aws4fetch: fetch-based, so it runs in workerd and Node alike. Addressing and
  * presigning are the house's one copy (common/storage/s3.ts); credentials are asked of the
- * provider at each signing, so refreshed role credentials are picked up.
+ * provider at each signing, so refreshed role credentials are picked up. A failed request
+ * (no answer, or any status but 2xx and 404) is a StorageError.
  */
 import { AwsClient } from "aws4fetch";
+import { StorageError } from "../../common/storage/errors.ts";
 import { blobKey } from "../../common/storage/layout.ts";
 import { objectURL, s3Presigner, type PresignerOptions } from "../../common/storage/s3.ts";
 import type { BlobBody, BlobInfo, BlobReader, BlobRedirect, ByteRange } from "./types.ts";
@@ -29,7 +31,7 @@ export class S3BlobReader implements BlobReader {
   async stat(digest: string): Promise<BlobInfo | null> {
     const res = await this.fetch(digest, { method: "HEAD" });
     if (res.status === 404) return null;
-    if (!res.ok) throw new Error(`S3 HEAD ${blobKey(digest)}: ${res.status}`);
+    if (!res.ok) throw new StorageError(`S3 HEAD ${blobKey(digest)}: ${res.status}`);
     return { digest, size: Number(res.headers.get("content-length") ?? "0") };
   }
 
@@ -40,9 +42,12 @@ export class S3BlobReader implements BlobReader {
       await res.body?.cancel();
       return null;
     }
-    if (!res.ok || !res.body) throw new Error(`S3 GET ${blobKey(digest)}: ${res.status}`);
+    if (!res.ok || !res.body) {
+      await res.body?.cancel();
+      throw new StorageError(`S3 GET ${blobKey(digest)}: ${res.status}`);
+    }
     const total = range ? Number(/\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1] ?? NaN) : Number(res.headers.get("content-length"));
-    if (!Number.isFinite(total)) throw new Error(`S3 GET ${blobKey(digest)}: no size in the response`);
+    if (!Number.isFinite(total)) throw new StorageError(`S3 GET ${blobKey(digest)}: no size in the response`);
     return range ? { digest, size: total, stream: res.body, range } : { digest, size: total, stream: res.body };
   }
 
@@ -50,6 +55,10 @@ export class S3BlobReader implements BlobReader {
   private async fetch(digest: string, init: RequestInit): Promise<Response> {
     const url = objectURL(this.o.location, (this.o.prefix ?? "") + blobKey(digest));
     const client = new AwsClient({ ...(await this.o.credentials()), service: "s3", region: this.o.location.region, retries: 0 });
-    return client.fetch(url, init);
+    try {
+      return await client.fetch(url, init);
+    } catch (err) {
+      throw new StorageError(`S3 ${init.method ?? "GET"} ${blobKey(digest)}: ${(err as Error).message}`, { cause: err });
+    }
   }
 }

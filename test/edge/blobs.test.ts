@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { publicBlobURL } from "../../edge/storage/public-url.ts";
+import { StorageError } from "../../common/storage/errors.ts";
 import { staticCredentials } from "../../common/storage/s3.ts";
 import { blobPresigner } from "../../edge/storage/s3.ts";
 import { withBlobURL } from "../../edge/storage/types.ts";
@@ -118,5 +119,32 @@ describe("blob GET streamed by the edge (no signer)", () => {
     expect(await part.text()).toBe(expected.slice(2, 6));
     const suffix = await edge.fetch(`/v2/git/blobs/${layer.digest}`, { headers: { Range: "bytes=-3" } });
     expect(await suffix.text()).toBe(expected.slice(-3));
+  });
+});
+
+describe("storage failing under the edge", () => {
+  /** A store whose reads throw `error()`. */
+  const failing = (error: () => Error) =>
+    makeEdge({ blobs: () => ({ stat: () => Promise.reject(error()), get: () => Promise.reject(error()) }) });
+
+  it("answers 503 UNAVAILABLE with Retry-After for a StorageError, naming no host path", async () => {
+    const edge = failing(() => new StorageError("EIO: i/o error, open '/srv/nixport/blobs/sha256/x'", { code: "EIO", syscall: "open" }));
+    for (const method of ["HEAD", "GET"]) {
+      const res = await edge.fetch(`/v2/git/blobs/sha256:${"ab".repeat(32)}`, { method });
+      expect([res.status, res.headers.get("retry-after")]).toEqual([503, "5"]);
+      if (method === "GET") {
+        const e = await ociError(res);
+        expect(e.code).toBe("UNAVAILABLE");
+        expect(JSON.stringify(e)).not.toContain("/srv/nixport");
+      }
+    }
+  });
+
+  it("answers anything else a reader throws as an internal error, reported as unexpected", async () => {
+    const edge = failing(() => new TypeError("Cannot read properties of undefined (reading 'size')"));
+    const res = await edge.fetch(`/v2/git/blobs/sha256:${"ab".repeat(32)}`);
+    expect(res.status).toBe(500);
+    expect((await ociError(res)).code).toBe("UNKNOWN");
+    expect(edge.unexpected).toHaveLength(1);
   });
 });

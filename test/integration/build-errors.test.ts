@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBuilder, type Builder } from "../../builder/builder.ts";
 import { builderConfigFromEnv } from "../../builder/config.ts";
-import { StorageError } from "../../builder/store/errors.ts";
+import { StorageError } from "../../common/storage/errors.ts";
 import { createStoreFromEnv } from "../../builder/store/index.ts";
 import type { BlobStore } from "../../builder/store/types.ts";
 import type { ImageSpec } from "../../builder/service/types.ts";

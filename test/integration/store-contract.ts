@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { imageRecordKey, layerRecordKey, type ImageRecord, type LayerRecord } from "../../common/storage/layout.ts";
-import { StorageError } from "../../builder/store/errors.ts";
+import { StorageError } from "../../common/storage/errors.ts";
 import { InvalidKeyError, RangeNotSatisfiableError } from "../../builder/store/keys.ts";
 import type { BlobStore } from "../../builder/store/types.ts";
 

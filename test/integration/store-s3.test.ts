@@ -15,6 +15,7 @@ import { blobKey, layerRecordKey } from "../../common/storage/layout.ts";
 import { s3Presigner, staticCredentials } from "../../common/storage/s3.ts";
 import { createStoreFromEnv } from "../../builder/store/index.ts";
 import { S3BlobStore, type S3StoreOptions } from "../../builder/store/s3.ts";
+import { StorageError } from "../../common/storage/errors.ts";
 import { S3BlobReader } from "../../edge/storage/s3.ts";
 import { blobReaderContract } from "../edge/blob-reader-contract.ts";
 import { startSwift, type SwiftS3 } from "../support/swift.ts";
@@ -103,6 +104,18 @@ blobReaderContract(
   },
   { prefixes: true },
 );
+
+describe("the edge's S3 reader when storage fails", () => {
+  const reader = (endpoint: string, secretAccessKey: string) =>
+    new S3BlobReader({ location: { endpoint, bucket: swift.bucket, region: swift.region }, credentials: staticCredentials({ accessKeyId: swift.accessKeyId, secretAccessKey }) });
+  const digest = `sha256:${"ab".repeat(32)}`;
+
+  it("fails with StorageError when the endpoint does not answer, or refuses the signature", async () => {
+    await expect(reader("http://127.0.0.1:1", swift.secretAccessKey).stat(digest)).rejects.toBeInstanceOf(StorageError);
+    await expect(reader(swift.endpoint, "wrong").stat(digest)).rejects.toThrow(StorageError);
+    await expect(reader(swift.endpoint, "wrong").get(digest)).rejects.toThrow(/S3 GET blobs\/sha256\/[a-f0-9]{64}: 403/);
+  });
+});
 
 /** The house's presigner (common/storage/s3.ts) against what S3BlobStore wrote, under its prefix. */
 describe("presigned GET of what the store wrote", () => {
