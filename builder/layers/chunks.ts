@@ -56,10 +56,10 @@ export function layerStarts(levels: Uint8Array, thresholds: Uint8Array, budget: 
   return starts;
 }
 
-/** FNV-1a of a package name: the unit's place among equally popular ones, and its level. */
-export function nameHash(name: string): number {
+/** FNV-1a of `name`'s first `end` code units: a unit's place among equally popular ones, and its level. */
+export function nameHash(name: string, end = name.length): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  for (let i = 0; i < end; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   return h >>> 0;
 }
 
@@ -79,12 +79,17 @@ export function levelOf(hash: number): number {
 /**
  * A store-path name without its version, the way Nix splits `name` (at the first "-"
  * followed by a non-letter): `glibc-2.39-52` → `glibc`, `python3.11-requests-2.31` →
- * `python3.11-requests`. A version bump keeps it, so the unit keeps its level.
+ * `python3.11-requests`. A version bump keeps it, so the unit keeps its level and place.
  */
 export function packageName(name: string): string {
+  return name.slice(0, packageNameEnd(name));
+}
+
+/** The length of packageName(name), which is all a hash needs (no string is made). */
+export function packageNameEnd(name: string): number {
   for (let i = name.indexOf("-"); i >= 0; i = name.indexOf("-", i + 1)) {
     const c = name.charCodeAt(i + 1);
-    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90))) return name.slice(0, i);
+    if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90))) return i;
   }
-  return name;
+  return name.length;
 }

@@ -9,21 +9,36 @@ import { compareStrings } from "./key.ts";
 import { radixOrder } from "./radix.ts";
 import { KEYED_FROM } from "./sorted-paths.ts";
 
-/** Popularity counts are whole numbers below this (see plan.ts's countOf). */
+/** Popularity counts are whole numbers up to this (see plan.ts's countOf). */
 export const MAX_COUNT = 0xffffffff;
 
 export function globalOrder(units: readonly number[], popularity: Float64Array, nameHash: Uint32Array, names: readonly string[]): number[] {
   const before = (a: number, b: number) => popularity[b]! - popularity[a]! || nameHash[a]! - nameHash[b]! || compareStrings(names[a]!, names[b]!) || a - b;
   if (units.length < KEYED_FROM) return [...units].sort(before);
-  // One stable radix sort by (MAX_COUNT - popularity, hash): most popular first.
-  const high = Uint32Array.from(units, (u) => MAX_COUNT - popularity[u]!);
-  const low = Uint32Array.from(units, (u) => nameHash[u]!);
-  const order = Array.from(radixOrder(low, high), (i) => units[i]!);
-  // Equal popularity and hash — a package's outputs, or a collision: names settle it.
-  for (let a = 0, b = 0; a < order.length; a = b) {
-    const [p, h] = [popularity[order[a]!], nameHash[order[a]!]];
-    for (b = a + 1; b < order.length && popularity[order[b]!] === p && nameHash[order[b]!] === h; b++);
-    if (b - a > 1) order.slice(a, b).sort(before).forEach((u, k) => (order[a + k] = u));
+  // One stable radix sort by (most - popularity, hash): most popular first. Counts below the
+  // largest one keep the high words small, so their upper digits need no pass.
+  const m = units.length;
+  let most = 0;
+  for (let i = 0; i < m; i++) most = Math.max(most, popularity[units[i]!]!);
+  const high = new Uint32Array(m);
+  const low = new Uint32Array(m);
+  for (let i = 0; i < m; i++) {
+    high[i] = most - popularity[units[i]!]!;
+    low[i] = nameHash[units[i]!]!;
+  }
+  const sorted = radixOrder(low, high);
+  const order = new Array<number>(m);
+  for (let j = 0; j < m; j++) order[j] = units[sorted[j]!]!;
+  // Equal popularity and hash — a package's outputs, or a collision: names settle it, by
+  // insertion sort (such runs are a few units long).
+  for (let j = 1; j < m; j++) {
+    const u = order[j]!;
+    let k = j - 1;
+    while (k >= 0 && popularity[order[k]!] === popularity[u] && nameHash[order[k]!] === nameHash[u] && before(order[k]!, u) > 0) {
+      order[k + 1] = order[k]!;
+      k--;
+    }
+    order[k + 1] = u;
   }
   return order;
 }

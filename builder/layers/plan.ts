@@ -16,7 +16,7 @@
  */
 import type { ClosureGraph } from "../nix/graph.ts";
 import { storePathName } from "../nix/graph.ts";
-import { FORCED, layerStarts, levelOf, nameHash, packageName, thresholdOf } from "./chunks.ts";
+import { FORCED, layerStarts, levelOf, nameHash, packageNameEnd, thresholdOf } from "./chunks.ts";
 import { immediateDominators } from "./dominators.ts";
 import type { CsrGraph } from "./dominators.ts";
 import type { IndexedClosure } from "./graph-index.ts";
@@ -62,13 +62,15 @@ export function planLayers(graph: ClosureGraph, options: PlanOptions = {}): Laye
   const closure = indexClosure(graph);
   const n = closure.paths.length;
   if (n === 0) return { layers: [] };
-  const names = pathNames(graph, closure);
-  const pop = Float64Array.from(names, (name) => countOf(options.popularity?.get(name)));
-  const lifted = Uint8Array.from(closure.narSize, (size) => (size >= (options.liftSize ?? DEFAULT_LIFT_SIZE) ? 1 : 0));
+  const { names, pop } = namesAndPopularity(graph, closure, options.popularity);
+  const liftSize = options.liftSize ?? DEFAULT_LIFT_SIZE;
+  const lifted = new Uint8Array(n);
+  for (let v = 0; v < n; v++) lifted[v] = closure.narSize[v]! >= liftSize ? 1 : 0;
   const units = coOccurringUnits(closure, pop, lifted);
+  const heads = units.heads();
   const hashes = new Uint32Array(n);
-  for (const u of units.heads()) hashes[u] = nameHash(packageName(names[u]!));
-  const order = globalOrder(units.heads(), pop, hashes, names);
+  for (const u of heads) hashes[u] = nameHash(names[u]!, packageNameEnd(names[u]!));
+  const order = globalOrder(heads, pop, hashes, names);
   const levels = Uint8Array.from(order, (u) => levelOf(hashes[u]!));
   const max = countOf(maxPopularity(options.popularity ?? new Map()));
   const thresholds = Uint8Array.from(order, (u) => thresholdOf(pop[u]!, max));
@@ -100,19 +102,24 @@ function countOf(count: number | undefined): number {
   return count !== undefined && count >= 0 ? Math.min(Math.floor(count), MAX_COUNT) : 0;
 }
 
-/** Each path's store-path name, by index. */
-function pathNames(graph: ClosureGraph, closure: IndexedClosure): string[] {
+/** Each path's store-path name and popularity count, by index. */
+function namesAndPopularity(graph: ClosureGraph, closure: IndexedClosure, popularity: Popularity | undefined) {
   const names = new Array<string>(closure.paths.length);
+  const pop = new Float64Array(closure.paths.length);
   // In the graph's order, which is the order of the strings in memory.
-  for (let i = 0; i < names.length; i++) names[closure.position[i]!] = storePathName(graph.paths[i]!.path);
-  return names;
+  for (let i = 0; i < names.length; i++) {
+    const v = closure.position[i]!;
+    names[v] = storePathName(graph.paths[i]!.path);
+    if (popularity?.size) pop[v] = countOf(popularity.get(names[v]!));
+  }
+  return { names, pop };
 }
 
 /** Paths merged into their immediate dominator where the two are equally popular (and known). */
 function coOccurringUnits(closure: IndexedClosure, pop: Float64Array, lifted: Uint8Array): Groups {
   const n = closure.paths.length;
   const idom = immediateDominators(withSyntheticRoot(closure, lifted), n);
-  const units = new Groups(closure.narSize, pop);
+  const units = new Groups(n);
   for (let v = 0; v < n; v++) {
     const d = idom[v]!;
     // d < 0: only a reference cycle (which Nix forbids) leaves a path unreached.

@@ -4,21 +4,19 @@
  * shapes.ts) and the pairs of images users make (see workload.ts).
  * Tiny mode: 1k paths, small shapes, no nix/testpkgs images.
  */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { planLayers } from "../../builder/layers/plan.ts";
-import { popularityFromClosures } from "../../builder/layers/popularity.ts";
 import type { Popularity } from "../../builder/layers/popularity.ts";
-import type { ClosureGraph } from "../../builder/nix/graph.ts";
 import { measureQuality } from "./layer-quality.ts";
 import type { ImagePair, Quality } from "./layer-quality.ts";
 import { idealStaticOrder, nixeryStyle, nixpkgsStyle, singleLayer } from "./reference-planners.ts";
 import type { Planner } from "./reference-planners.ts";
 import { compared, figure } from "./report.ts";
 import type { Figure, SuiteContext } from "./report.ts";
-import { prng } from "../support/prng.ts";
 import { shapedSet, SHAPES } from "./shapes.ts";
-import { syntheticPackageSet } from "./synthetic.ts";
 import { testpkgsWorkload } from "./testpkgs-workload.ts";
-import { closureGraph, PAIR_KINDS, workloadFromSet } from "./workload.ts";
+import { PAIR_KINDS, workloadFromSet } from "./workload.ts";
 import type { Workload } from "./workload.ts";
 
 const SUITE = "layers";
@@ -40,41 +38,38 @@ function describe(pairs: readonly ImagePair[]): string {
   return `B images of ${Math.min(...paths)}–${Math.max(...paths)} paths (mean ${mean.toFixed(0)})`;
 }
 
-/** Median of five timed runs after one warm-up. */
-function timeMs(fn: () => unknown): number {
-  fn();
-  const times = Array.from({ length: 5 }, () => {
-    const t = performance.now();
-    fn();
-    return performance.now() - t;
-  });
-  return times.sort((a, b) => a - b)[2]!;
-}
-
+/** Grouping time of a whole synthetic package set, and the planning process's peak RSS (see layers-child.ts). */
 function timingFigures(ctx: SuiteContext): Figure[] {
-  return (ctx.tiny ? [1_000] : [1_000, 10_000, 50_000]).map((size) => {
-    const { graph, popularity } = wholeSetGraph(size);
-    const ms = timeMs(() => planLayers(graph, { popularity }));
-    ctx.note(`grouping ${graph.paths.length} paths: ${ms.toFixed(1)} ms`);
+  return (ctx.tiny ? [1_000] : [1_000, 10_000, 50_000]).flatMap((size) => {
     const k = size / 1000;
-    return figure(SUITE, `layers.group_ms_${k}k`, ms, "ms", {
-      label: `grouping a ${k}k-path graph`,
-      ...(size === 50_000 ? { target: { of: "value" as const, max: 100 } } : {}),
-    });
+    const planned = planInChild(size, true);
+    const graphOnly = planInChild(size, false);
+    ctx.note(`grouping ${planned.paths} paths: ${planned.ms.toFixed(1)} ms, peak RSS ${planned.maxRssMb.toFixed(0)} MB (${graphOnly.maxRssMb.toFixed(0)} MB without planning)`);
+    return [
+      figure(SUITE, `layers.group_ms_${k}k`, planned.ms, "ms", {
+        label: `grouping a ${k}k-path graph`,
+        ...(size === 50_000 ? { target: { of: "value" as const, max: 100 } } : {}),
+      }),
+      compared(SUITE, `layers.group_peak_rss_${k}k`, planned.maxRssMb, "MB", graphOnly.maxRssMb, {
+        reference: "the same process, graph built but not planned",
+        ...(size === 50_000 ? { label: `peak RSS grouping a ${k}k-path graph` } : {}),
+      }),
+    ];
   });
 }
 
-/**
- * The closure of a whole synthetic package set of about `target` paths, round-tripped
- * through JSON like `nix path-info` output (so no string is shared between records).
- */
-function wholeSetGraph(target: number): { graph: ClosureGraph; popularity: Popularity } {
-  const set = syntheticPackageSet({ packages: Math.round(target / 1.6), seed: target });
-  const rand = prng(target);
-  const sample = Array.from({ length: 300 }, () => set.packages[Math.floor(rand() * set.packages.length)]!);
-  const popularity = popularityFromClosures(sample.map((p) => closureGraph(set, [p]).paths.map((i) => i.path)));
-  const graph = JSON.parse(JSON.stringify({ roots: set.packages, paths: [...set.infos.values()] })) as ClosureGraph;
-  return { graph, popularity };
+interface ChildResult {
+  paths: number;
+  ms: number;
+  maxRssMb: number;
+}
+
+/** Runs layers-child.ts: a process of its own, so its peak RSS is the planner's and its graph's alone. */
+function planInChild(size: number, plan: boolean): ChildResult {
+  const child = fileURLToPath(new URL("./layers-child.ts", import.meta.url));
+  const r = spawnSync(process.execPath, ["--import", "tsx", child, String(size), plan ? "plan" : "graph"], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  if (r.status !== 0) throw new Error(`layers-child.ts ${size} exited with ${r.status}`);
+  return JSON.parse(r.stdout) as ChildResult;
 }
 
 /** The references nixport is compared with, all given the package set's popularity. */
