@@ -6,7 +6,7 @@ import { createEdge, type EdgeDeps } from "../../edge/app.ts";
 import { MemoryBuilder, type MemoryBuilderOptions } from "./memory-builder.ts";
 import type { BuilderClient } from "../../edge/builder/client.ts";
 import { MemoryTagCache, type TagCache } from "../../edge/cache.ts";
-import { MemoryBlobStore } from "../../edge/storage/memory.ts";
+import { MemoryBlobStore } from "./memory-blobs.ts";
 import type { BlobReader } from "../../edge/storage/types.ts";
 
 export const KNOWN_PACKAGES = [

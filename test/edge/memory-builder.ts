@@ -4,7 +4,7 @@
  * MemoryBlobStore as the real builder writes to object storage, and can be told to fail,
  * to be down, or to be slow. Deterministic: same request, same revision → same digests.
  */
-import { MemoryBlobStore } from "../../edge/storage/memory.ts";
+import { MemoryBlobStore } from "./memory-blobs.ts";
 import type { ImageRequest } from "../../common/image-request.ts";
 import { BuildError } from "../../common/build-error.ts";
 import type { BuilderClient, BuildResult, BuiltManifest } from "../../edge/builder/client.ts";

@@ -3,7 +3,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { blobKey } from "../../common/storage/layout.ts";
 import { R2BlobReader } from "../../edge/storage/r2.ts";
-import { MemoryBlobStore } from "../../edge/storage/memory.ts";
+import { MemoryBlobStore } from "./memory-blobs.ts";
 import { publicBlobURL } from "../../edge/storage/public-url.ts";
 import { readSmallBlob, withBlobURL } from "../../edge/storage/types.ts";
 import { blobReaderContract } from "./blob-reader-contract.ts";

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MemoryBuilder } from "../edge/memory-builder.ts";
 import { parseImageRequest } from "../../common/names.ts";
 import { createNodeEdge, listen, type RunningEdge } from "../../edge/node/app.ts";
-import { MemoryBlobStore } from "../../edge/storage/memory.ts";
+import { MemoryBlobStore } from "../edge/memory-blobs.ts";
 import { blobKey } from "../../common/storage/layout.ts";
 import { type FuzzContext, type FuzzRequest, generateRequests } from "../support/fuzz-requests.ts";
 import { exchange, judgeAnswer, type RawResponse } from "../support/raw-http.ts";

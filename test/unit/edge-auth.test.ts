@@ -3,7 +3,7 @@ import { createApp } from "../../edge/app.ts";
 import { parseCredentials, PullAuth } from "../../edge/auth.ts";
 import { MemoryBuilder } from "../edge/memory-builder.ts";
 import { MemoryTagCache } from "../../edge/cache.ts";
-import { MemoryBlobStore } from "../../edge/storage/memory.ts";
+import { MemoryBlobStore } from "../edge/memory-blobs.ts";
 
 let clock = Date.parse("2026-11-22T00:00:00Z");
 const auth = new PullAuth({ users: parseCredentials("alice:wonder:land,bob:builder"), secret: "k".repeat(32), tokenTtlSeconds: 300 }, () => clock);

@@ -1,6 +1,9 @@
-/** In-memory blob store: the tests' storage, and what the in-memory builder writes to. */
+/**
+ * In-memory blob store: the tests' storage, and what the in-memory builder writes to. A fake,
+ * so it lives with the tests; it passes the same reader contract as the real drivers.
+ */
 import { blobKey } from "../../common/storage/layout.ts";
-import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "./types.ts";
+import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "../../edge/storage/types.ts";
 
 export class MemoryBlobStore implements BlobReader {
   readonly blobs = new Map<string, Uint8Array>();
