@@ -24,6 +24,13 @@ export interface StorageConfig {
 export type Env = Record<string, string | undefined>;
 
 /**
+ * What else lives in NIXPORT_DATA: the builder's layer scratch (work/, swept of old entries),
+ * GC roots, package-source mirrors, the Node edge's tag cache, the store's own temp files. A
+ * filesystem store's prefix must not put blobs among them.
+ */
+const DATA_FOLDERS = new Set(["work", "gcroots", "sources", "tags", ".tmp"]);
+
+/**
  * NIXPORT_DATA (default ./data), NIXPORT_S3_BUCKET / _ENDPOINT / _REGION (default us-east-1) /
  * _PREFIX, AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN,
  * NIXPORT_PUBLIC_BLOB_URL: the README's configuration table.
@@ -34,6 +41,8 @@ export function storageConfigFromEnv(env: Env): StorageConfig {
   // An endpoint without a bucket is a half-done configuration, not a wish for local files.
   if (endpoint && !bucket) throw new Error("NIXPORT_S3_ENDPOINT is set but NIXPORT_S3_BUCKET is not");
   const config: StorageConfig = { dataDir: env.NIXPORT_DATA || "./data", prefix: layoutPrefix(env.NIXPORT_S3_PREFIX ?? "") };
+  const first = config.prefix.split("/")[0]!;
+  if (!bucket && DATA_FOLDERS.has(first)) throw new Error(`NIXPORT_S3_PREFIX ${JSON.stringify(env.NIXPORT_S3_PREFIX)} would put the store in NIXPORT_DATA's own ${first}/ folder`);
   if (bucket) {
     const region = env.NIXPORT_S3_REGION || "us-east-1";
     // A custom endpoint (R2, MinIO, Swift) nearly always wants path-style addressing.

@@ -167,8 +167,14 @@ describe("the storage configuration", () => {
     });
   });
 
-  it("refuses a prefix that could climb out, in the Worker too", () => {
+  it("refuses a prefix that could climb out, in the Worker too, or land among the data folder's own", () => {
     expect(() => storageConfigFromEnv({ NIXPORT_S3_PREFIX: "../x" })).toThrow(InvalidKeyError);
+    for (const prefix of ["work", "work/x", ".tmp", "gcroots/", "tags", "sources"]) {
+      expect(() => storageConfigFromEnv({ NIXPORT_S3_PREFIX: prefix }), prefix).toThrow(/NIXPORT_DATA's own/);
+    }
+    // In a bucket nothing else lives beside the layout.
+    expect(storageConfigFromEnv({ NIXPORT_S3_BUCKET: "b", NIXPORT_S3_PREFIX: "work" }).prefix).toBe("work/");
+    expect(storageConfigFromEnv({ NIXPORT_S3_PREFIX: "workshop" }).prefix).toBe("workshop/");
     expect(() => storageConfigFromWorker({ S3_PREFIX: "a/../../b" })).toThrow(InvalidKeyError);
   });
 
