@@ -4,6 +4,7 @@ import { ChannelSource } from "./sources/channel.ts";
 import { GitSource } from "./sources/git.ts";
 import { int } from "./config.ts";
 import { listSetting } from "./nix/env.ts";
+import { checkTag } from "./sources/tag.ts";
 
 export { ChannelSource } from "./sources/channel.ts";
 export { GitSource } from "./sources/git.ts";
@@ -33,13 +34,6 @@ export interface PackageSource {
   resolve(tag: string, signal?: AbortSignal): Promise<ResolvedSource>;
 }
 
-/** OCI tag grammar; a tag is also safe as a git ref argument (it cannot start with '-'). */
-export const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-export const COMMIT_RE = /^[0-9a-f]{40}$/;
-
-export function checkTag(tag: string): void {
-  if (!TAG_RE.test(tag)) throw new BuildError("invalid_argument", `invalid tag ${JSON.stringify(tag)}`);
-}
 
 /**
  * A local directory. It has no revisions: it serves `latest` only (any other tag is not

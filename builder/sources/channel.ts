@@ -1,5 +1,6 @@
 import { BuildError } from "../../common/build-error.ts";
-import { checkTag, COMMIT_RE, type PackageSource, type ResolvedSource } from "../sources.ts";
+import type { PackageSource, ResolvedSource } from "../sources.ts";
+import { checkTag, COMMIT_RE } from "./tag.ts";
 
 const CHANNEL_RE = /^(nixos-(unstable|\d{2}\.\d{2})(-small)?|nixpkgs-unstable|nixpkgs-\d{2}\.\d{2}-darwin)$/;
 const DEFAULT_BASE = "https://nixos.org/channels";
