@@ -4,7 +4,7 @@
  */
 import type { ClosureGraph } from "../nix/graph.ts";
 import type { CsrGraph } from "./dominators.ts";
-import { sortPaths } from "./sorted-paths.ts";
+import { sortPaths } from "./fast/sorted-paths.ts";
 
 export interface IndexedClosure {
   /** Store paths, sorted; a path's index is its position here. */

@@ -6,8 +6,8 @@
  * numbers instead of comparing strings scattered over the heap (see sorted-paths.ts).
  */
 import { compareStrings } from "./key.ts";
-import { radixOrder } from "./radix.ts";
-import { KEYED_FROM } from "./sorted-paths.ts";
+import { radixOrder } from "./fast/radix.ts";
+import { KEYED_FROM } from "./fast/sorted-paths.ts";
 
 /** Popularity counts are whole numbers up to this (see plan.ts's countOf). */
 export const MAX_COUNT = 0xffffffff;

@@ -6,13 +6,18 @@
  * 1. Units: a path joins its immediate dominator when the two are exactly as popular — it is
  *    then in no package's closure without it, so the two are always pulled together.
  * 2. One global order of units, the same for every image of a package set: most popular
- *    first (how many of the set's closures hold it), then by name. Two images agree on the
+ *    first (how many of the set's closures hold it), then by the hash of the package name
+ *    (so a version bump keeps a unit in its place; see order.ts). Two images agree on the
  *    order of what they share, and what one adds lands where its popularity puts it instead
  *    of shifting everything: clients that reuse layers only after a common prefix (Docker's
  *    ChainIDs) keep the whole prefix up to the first unit that differs.
  * 3. Layers: the ordered units cut into at most `budget` runs by content-defined cuts (see
  *    chunks.ts), so a changed unit changes the layer holding it and no other. Paths of at
- *    least `liftSize` bytes get a layer of their own.
+ *    least `liftSize` bytes get a layer of their own while the budget allows.
+ *
+ * What makes this quick for a whole package set (tens of thousands of paths) — radix sorts
+ * and a keyed index of store paths — lives under fast/, so that this file reads as the
+ * algorithm.
  */
 import type { ClosureGraph } from "../nix/graph.ts";
 import { storePathName } from "../nix/graph.ts";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { FORCED, layerStarts, levelOf, nameHash, packageName, thresholdOf } from "../../builder/layers/chunks.ts";
 import { globalOrder } from "../../builder/layers/order.ts";
-import { KEYED_FROM } from "../../builder/layers/sorted-paths.ts";
+import { KEYED_FROM } from "../../builder/layers/fast/sorted-paths.ts";
 import { compareStrings } from "../../builder/layers/key.ts";
 import { prng } from "../support/prng.ts";
 

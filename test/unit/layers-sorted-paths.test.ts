@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { prng } from "../support/prng.ts";
-import { sortPaths } from "../../builder/layers/sorted-paths.ts";
-import type { SortedPaths } from "../../builder/layers/sorted-paths.ts";
-import { radixOrder, radixOrderOfDoubles } from "../../builder/layers/radix.ts";
+import { sortPaths } from "../../builder/layers/fast/sorted-paths.ts";
+import type { SortedPaths } from "../../builder/layers/fast/sorted-paths.ts";
+import { radixOrder, radixOrderOfDoubles } from "../../builder/layers/fast/radix.ts";
 
 /**
  * Everything SortedPaths promises, checked against `.sort()` and `indexOf` on the array, by

@@ -17,7 +17,7 @@
  * more keys tie, which costs time, not correctness. Fewer than KEYED_FROM paths are sorted
  * the plain way.
  */
-import { compareStrings } from "./key.ts";
+import { compareStrings } from "../key.ts";
 import { radixOrder } from "./radix.ts";
 
 /** Most code units (after the shared prefix) that a key is made of. */
