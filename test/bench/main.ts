@@ -17,6 +17,7 @@ const SUITES: Record<string, () => Promise<{ run: SuiteRun }>> = {
   pull: () => import("./pull.ts"),
   serve: () => import("./serve.ts"),
   setup: () => import("./setup.ts"),
+  load: () => import("./cold-pulls.ts"),
 };
 
 const FLAGS = ["--json", "--tiny", "--readme", "--list"];
