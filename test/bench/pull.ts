@@ -68,7 +68,8 @@ interface Cold {
 /** Ours: a fresh server with an empty store; skopeo copies the never-built image out of it. */
 async function coldRound({ ctx, sizes, work }: Run): Promise<Cold> {
   const pkgs = fixturePkgs({ seed: runSeed(), big: [sizes.image], parent: work });
-  const registry = await startRegistry({ NIXPORT_PKGS_PATH: pkgs.dir, NIXPORT_DATA: mkdtempSync(join(work, "data-")) });
+  // skopeo does not retry a 503: let the pull wait for the whole build, however loaded the machine.
+  const registry = await startRegistry({ NIXPORT_PKGS_PATH: pkgs.dir, NIXPORT_DATA: mkdtempSync(join(work, "data-")), NIXPORT_PULL_WAIT_SECONDS: "1800" });
   const dest = mkdtempSync(join(work, "copy-"));
   try {
     const copy = timed("skopeo", ["copy", "--quiet", "--src-tls-verify=false", `docker://${registry.host}/${sizes.image.name}:latest`, `dir:${dest}`]);
