@@ -63,7 +63,7 @@ function setArch(arch: Arch): (d: Draft) => string | undefined {
 /** Components that stand for several packages. */
 const META_PACKAGES: Record<string, readonly string[]> = { shell: SHELL_PACKAGES };
 
-/** Architecture and packages (sorted, de-duplicated) of a repository name; the tag is checked apart (parseTag). */
+/** Architecture and packages (sorted, de-duplicated) of a repository name; the tag is checked apart (isTag). */
 export function parseName(name: string): Parsed<ImageName> {
   if (name.length === 0) return fail("empty name");
   if (name.length > MAX_NAME_LENGTH) return fail(`name longer than ${MAX_NAME_LENGTH} characters`);
