@@ -40,7 +40,7 @@ export async function zstdFile(file: string, level = 3, binary = process.env.NIX
     child.on("error", reject);
     child.on("close", (code, signal) => {
       if (code === 0) resolve();
-      else reject(new Error(`zstd exited with ${code ?? signal}: ${stderr.trim()}`));
+      else reject(zstdError(code ?? signal ?? "?", stderr.trim()));
     });
   });
   // stdin errors (EPIPE when zstd died) reach the caller's pipeline; zstd's own reason is in `done`.
@@ -57,6 +57,24 @@ export async function zstdFile(file: string, level = 3, binary = process.env.NIX
       return killed && child.signalCode === "SIGKILL" ? undefined : failure;
     },
   };
+}
+
+/**
+ * zstd names a failed write in words (strerror); the callers act on errno codes (a full disk
+ * is a retryable storage error, not a broken build), so the words get their code back.
+ */
+const WRITE_ERRORS: [words: string, code: string][] = [
+  ["No space left on device", "ENOSPC"],
+  ["Disk quota exceeded", "EDQUOT"],
+  ["Read-only file system", "EROFS"],
+  ["Input/output error", "EIO"],
+];
+
+function zstdError(status: number | string, stderr: string): Error {
+  const err: NodeJS.ErrnoException = new Error(`zstd exited with ${status}: ${stderr}`);
+  const code = WRITE_ERRORS.find(([words]) => stderr.includes(words))?.[1];
+  if (code) err.code = code;
+  return err;
 }
 
 /** sha256 and length of a whole file, read from the start. */

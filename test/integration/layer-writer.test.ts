@@ -243,6 +243,20 @@ describe("writeLayer's zstd", () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it("a full disk under zstd is ENOSPC (which the pipeline answers as retryable), and leaves no file", async () => {
+    const dir = join(root, "zstd-full");
+    await mkdir(dir);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir]);
+    try {
+      const err = await writeLayer(paths, { storeRoot: store, outDir: dir, compression: "zstd" }).catch((e: NodeJS.ErrnoException) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect((err as NodeJS.ErrnoException).code).toBe("ENOSPC");
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      execFileSync("umount", [dir]);
+    }
+  });
+
   it("takes digest and size from the bytes the compressor wrote to the file", async () => {
     const dir = join(root, "zstd-cat");
     const layer = await withZstd("cat", () => writeLayer(paths, { storeRoot: store, outDir: dir, compression: "zstd" }));
