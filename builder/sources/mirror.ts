@@ -33,6 +33,7 @@ export class GitMirror {
   private readonly env: NodeJS.ProcessEnv;
   /** Fetches run one at a time: concurrent ones would race for the same ref locks. */
   private queue: Promise<unknown> = Promise.resolve();
+  private holdsRefs = false;
 
   constructor(readonly dir: string, private readonly o: MirrorOptions) {
     this.env = { ...toolEnv(o.env), GIT_TERMINAL_PROMPT: "0" };
@@ -93,8 +94,10 @@ export class GitMirror {
     return (await this.git(["rev-parse", "--verify", `${ref}^{commit}`])).stdout.trim();
   }
 
+  /** Whether the mirror holds any ref yet; once it does it always will (one git call saved per fetch). */
   private async hasRefs(): Promise<boolean> {
-    return (await this.git(["for-each-ref", "--count=1"])).stdout.trim() !== "";
+    this.holdsRefs ||= (await this.git(["for-each-ref", "--count=1"])).stdout.trim() !== "";
+    return this.holdsRefs;
   }
 
   private isShallow(): Promise<boolean> {
@@ -114,11 +117,12 @@ export class GitMirror {
 
   /** `git fetch` of refspecs; false when tolerateMissing and the remote has no such ref. */
   private async fetch(refspecs: string[], o: { depth?: number; prune?: boolean; unshallow?: boolean; tolerateMissing?: boolean }, signal?: AbortSignal): Promise<boolean> {
-    const args = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head"];
+    // A commit-graph makes the reachability check (for-each-ref --contains) fast on nixpkgs' history.
+    const args = ["-c", "fetch.writeCommitGraph=true", "fetch", "--quiet", "--no-tags", "--no-write-fetch-head"];
     if (o.depth) args.push(`--depth=${o.depth}`);
     if (o.prune) args.push("--prune");
     if (o.unshallow) args.push("--unshallow");
-    const r = await this.git([...args, "--", this.o.url, ...refspecs], { signal, quiet: o.tolerateMissing });
+    const r = await this.git([...args, "--", this.o.url, ...refspecs], { signal, quiet: true });
     if (r.code === 0) return true;
     if (o.tolerateMissing && !r.timedOut && !r.aborted && MISSING_REF_RE.test(r.stderrTail)) return false;
     throw this.failure("fetch", r);

@@ -18,6 +18,7 @@ const SUITES: Record<string, () => Promise<{ run: SuiteRun }>> = {
   serve: () => import("./serve.ts"),
   setup: () => import("./setup.ts"),
   load: () => import("./cold-pulls.ts"),
+  sources: () => import("./sources.ts"),
 };
 
 const FLAGS = ["--json", "--tiny", "--readme", "--list"];

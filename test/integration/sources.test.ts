@@ -130,6 +130,27 @@ describe("git mirror at scale", () => {
       await server.close();
     }
   });
+
+  it("asks the remote for the one ref it needs, not for every pull request's", async () => {
+    const work = mkdtempSync(join(tmpdir(), "nixport-git-refs-"));
+    const upstream = join(work, "many.git");
+    git(work, "clone", "-q", "--bare", repo, upstream);
+    // 5,000 pull-request refs: listing them all would take about 300 KB.
+    const refs = Array.from({ length: 5000 }, (_, i) => `create refs/pull/${i}/head ${pull}\n`).join("");
+    execFileSync("git", ["--git-dir", upstream, "update-ref", "--stdin"], { input: refs });
+    const server = await startGitHttp(work);
+    try {
+      const src = new GitSource(`${server.url}many.git`, { cacheDir: cacheDir() });
+      await src.resolve("latest");
+      for (const tag of ["latest", "stable", "v1"]) {
+        const before = server.bytesSent();
+        await src.resolve(tag);
+        expect(server.bytesSent() - before, tag).toBeLessThan(20_000);
+      }
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe("checkouts", () => {
