@@ -72,7 +72,7 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
     popularityDigest = createHash("sha256").update(JSON.stringify([...popularity].sort())).digest("hex");
   }
   const derivedPopularity = popularity ? undefined : new DerivedPopularity((s, system, signal) => nix.popularity(s, system, signal), log);
-  const build = pipelineBuildFn({ nix, source, store, workDir, popularity, popularityDigest, derivedPopularity, layerBudget: config.layerBudget, writeParallelism: config.writeParallelism, policy: config.policy, ...parts.pipeline });
+  const build = pipelineBuildFn({ nix, source, store, workDir, popularity, popularityDigest, derivedPopularity, layerBudget: config.layerBudget, writeParallelism: config.writeParallelism, policy: config.policy, builderId: config.builderId, ...parts.pipeline });
   const flights = new BuildFlights(
     async (spec, emit, signal) => {
       const started = Date.now();

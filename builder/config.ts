@@ -30,6 +30,8 @@ export interface BuilderConfig {
   nixPassEnv: string[];
   /** Host paths evaluation may read besides the package set (restrict-eval). */
   nixAllowedPaths: string[];
+  /** The provenance's builder id (a URI naming this builder). */
+  builderId: string | undefined;
   /** PEM files for TLS on the builder's port (npm run builder), both or neither. */
   grpcTls: { certFile: string; keyFile: string } | undefined;
   /** Connections the builder's port holds at once. */
@@ -85,5 +87,6 @@ export function builderConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Buil
     grpcMaxConnections: Math.max(1, int(env, "NIXPORT_GRPC_MAX_CONNECTIONS", 512)),
     nixPassEnv: listSetting(env.NIXPORT_NIX_ENV, []),
     nixAllowedPaths: listSetting(env.NIXPORT_NIX_ALLOWED_PATHS, DEFAULT_ALLOWED_PATHS),
+    builderId: env.NIXPORT_BUILDER_ID || undefined,
   };
 }

@@ -24,6 +24,12 @@ import {
   type WrittenLayer,
 } from "./image/index.ts";
 import { LayerFlights } from "./image/layer-flights.ts";
+import { CREATED } from "./image/config.ts";
+import { imageName } from "../common/names.ts";
+import { parseMeta } from "./supply/meta.ts";
+import { DEFAULT_BUILDER_ID, writeSupplyChain, type SupplyChainDocuments } from "./supply/write.ts";
+import { IN_TOTO_MEDIA_TYPE } from "./supply/provenance.ts";
+import { SPDX_MEDIA_TYPE } from "./supply/sbom.ts";
 import { checkClosureSize, checkPackages, type BuildPolicy } from "./policy.ts";
 import { planLayers, type PlannedLayer } from "./layers/plan.ts";
 import type { DerivedPopularity } from "./layers/derived-popularity.ts";
@@ -33,10 +39,10 @@ import type { PackageSource, ResolvedSource } from "./sources.ts";
 import { StorageError } from "../common/storage/errors.ts";
 import { readStream } from "./store/errors.ts";
 import type { BlobStore } from "./store/types.ts";
-import type { BuildEvent, BuildFn, BuiltManifest, ImageResult, ImageSpec, LayerCompression } from "./service/types.ts";
+import type { BuildEvent, BuildFn, BuiltManifest, ImageResult, ImageSpec, LayerCompression, StoredDocument } from "./service/types.ts";
 
 /** Bumped when anything that shapes an image's bytes changes, so old image records are not reused. */
-export const IMAGE_FORMAT_VERSION = "nixport-image-v2";
+export const IMAGE_FORMAT_VERSION = "nixport-image-v3";
 
 export interface PipelineDeps {
   nix: Nix;
@@ -55,6 +61,8 @@ export interface PipelineDeps {
   policy?: BuildPolicy;
   /** Layer writes in flight across this builder's builds (one is made per pipeline when absent). */
   layerFlights?: LayerFlights<LayerRecord>;
+  /** The provenance's builder id (NIXPORT_BUILDER_ID). */
+  builderId?: string;
   /** Test hook: runs between writing a layer file and uploading it. */
   beforeUpload?: (layer: WrittenLayer) => Promise<void>;
 }
@@ -158,6 +166,7 @@ async function buildFromSource(deps: PipelineDeps, spec: ImageSpec, source: Reso
       await storing("writing the manifest", () => deps.store.putBlobBytes(m.digest, m.bytes, m.mediaType));
       manifests.push(m);
     }
+    const docs = await writeDocuments(deps, spec, source, { packages, attrPaths, system, manifests, graph, signal });
     if (imageKey && recordable) {
       const [first, ...rest] = manifests;
       const record: ImageRecord = {
@@ -166,14 +175,53 @@ async function buildFromSource(deps: PipelineDeps, spec: ImageSpec, source: Reso
         size: first!.size,
         alternates: rest.map((m) => ({ digest: m.digest, mediaType: m.mediaType, size: m.size })),
         revision: source.revision,
+        sbom: docs.sbom.digest,
+        provenance: docs.provenance.digest,
       };
       await storing("writing the image record", () => deps.store.putRecord(imageRecordKey(imageKey), record));
     }
     phase({ type: "phase", phase: "done", message: manifests[0]!.digest });
-    return { manifests: manifests.map(toBuilt), revision: source.revision, immutable: source.immutable, packages };
+    return { manifests: manifests.map(toBuilt), revision: source.revision, immutable: source.immutable, packages, sbom: stored(docs.sbom), provenance: stored(docs.provenance) };
   } finally {
     await realised.release();
   }
+}
+
+interface Built {
+  packages: string[];
+  attrPaths: string[][];
+  system: NixSystem;
+  manifests: ManifestBlob[];
+  graph: Awaited<ReturnType<Nix["closure"]>>;
+  signal: AbortSignal;
+}
+
+/** The image's SBOM and provenance, stored with their artifact manifests and referrers records. */
+async function writeDocuments(deps: PipelineDeps, spec: ImageSpec, source: ResolvedSource, b: Built): Promise<SupplyChainDocuments> {
+  const meta = parseMeta(await deps.nix.meta(source, b.attrPaths, b.system, b.signal));
+  const roots = new Set(b.graph.roots);
+  const derivations = b.graph.paths.flatMap((p) => (roots.has(p.path) && p.deriver ? [p.deriver] : []));
+  const user = spec.user && spec.user !== "root" ? { user: spec.user } : {};
+  return storing("writing the SBOM and provenance", () =>
+    writeSupplyChain(deps.store, {
+      manifests: b.manifests,
+      graph: b.graph,
+      meta,
+      created: CREATED,
+      tool: `nixport (${IMAGE_FORMAT_VERSION})`,
+      provenance: {
+        name: imageName({ arch: spec.arch, packages: b.packages, ...user }) ?? b.packages.join(" "),
+        builderId: deps.builderId ?? DEFAULT_BUILDER_ID,
+        source: { description: deps.source.description, revision: source.revision },
+        packages: b.packages,
+        arch: spec.arch,
+        ...user,
+        ...(spec.settings && Object.keys(spec.settings).length ? { settings: spec.settings } : {}),
+        derivations,
+        internal: { formatVersion: IMAGE_FORMAT_VERSION, layerBudget: deps.layerBudget ?? null, compression: spec.compression, popularity: popularitySource(deps) },
+      },
+    }),
+  );
 }
 
 /** What shapes the plan's popularity, for the image key: the file's digest, or counts from the revision itself. */
@@ -381,7 +429,22 @@ async function cachedImage(store: BlobStore, imageKey: string, revision: string,
     const content = await readStream(stream);
     manifests.push({ content, digest: d.digest, mediaType: d.mediaType, size: content.length });
   }
-  return { manifests, revision, immutable: true, packages };
+  if (!record.sbom || !record.provenance) return null; // a record from before the documents: build again
+  const sbom = await store.readBlob(record.sbom);
+  const provenance = await store.readBlob(record.provenance);
+  if (!sbom || !provenance) return null;
+  return {
+    manifests,
+    revision,
+    immutable: true,
+    packages,
+    sbom: { digest: record.sbom, mediaType: SPDX_MEDIA_TYPE, content: await readStream(sbom) },
+    provenance: { digest: record.provenance, mediaType: IN_TOTO_MEDIA_TYPE, content: await readStream(provenance) },
+  };
+}
+
+function stored(doc: SupplyChainDocuments["sbom"]): StoredDocument {
+  return { digest: doc.digest, mediaType: doc.mediaType, content: doc.bytes };
 }
 
 export { layerMediaType };

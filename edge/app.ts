@@ -21,6 +21,7 @@ import { landingHandler } from "./routes/landing.ts";
 import { CACHE_STATE, manifestHandler } from "./routes/manifests.ts";
 import { ALLOWED_METHODS, matchRoute } from "./routes/table.ts";
 import { tagsHandler } from "./routes/tags.ts";
+import { referrersHandler } from "./routes/referrers.ts";
 import { rememberingPresence } from "./storage/known.ts";
 import type { BlobReader } from "./storage/types.ts";
 
@@ -130,7 +131,7 @@ function authGate(auth: PullAuth) {
       return;
     }
     if (url.pathname.startsWith("/v2") && !(await auth.allows(authorization))) {
-      const name = /^\/v2\/(.+)\/(?:manifests|blobs|tags)\//.exec(url.pathname)?.[1];
+      const name = /^\/v2\/(.+)\/(?:manifests|blobs|tags|referrers)\//.exec(url.pathname)?.[1];
       throw auth.challenge(url.origin, name && /^[a-z0-9._/-]{1,255}$/.test(name) ? `repository:${name}:pull` : undefined);
     }
     await next();
@@ -159,6 +160,8 @@ async function dispatch(c: Context, rc: RouteContext): Promise<Response> {
       return blobHandler(c, rc, route.name, route.digest);
     case "tags":
       return tagsHandler(c, rc, route.name);
+    case "referrers":
+      return referrersHandler(c, rc, route.name, route.digest);
     case "unknown":
       throw errors.unknownRoute(pathname);
   }

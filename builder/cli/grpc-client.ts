@@ -19,7 +19,16 @@ export interface WireBuildEvent {
     immutable: boolean;
     packages: string[];
     image: string;
+    /** Null from a builder older than these fields. */
+    sbom: WireDocument | null;
+    provenance: WireDocument | null;
   };
+}
+
+export interface WireDocument {
+  digest: string;
+  mediaType: string;
+  content: Buffer;
 }
 
 /** ImageSettings as proto-loader encodes it: the shape the builder checks (camelCase, the map as an object). */

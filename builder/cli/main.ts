@@ -1,17 +1,19 @@
+import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type * as grpc from "@grpc/grpc-js";
 import { parseName } from "../../common/names.ts";
-import { authMetadata, builderClient, callError, type BuilderGrpcClient, type WireBuildEvent } from "./grpc-client.ts";
+import { authMetadata, builderClient, callError, type BuilderGrpcClient, type WireBuildEvent, type WireDocument } from "./grpc-client.ts";
 import { Progress } from "./progress.ts";
 
 const USAGE = `usage: nixport-build --builder HOST:PORT [--token T] [--tag REF] [--oci] [--zstd] [--arch amd64|arm64]
-                     [--registry HOST] [IMAGE SETTINGS] NAME...
+                     [--registry HOST] [--sbom FILE] [--provenance FILE] [IMAGE SETTINGS] NAME...
 
 Builds an image on a nixport builder, showing progress, prints the manifest digest on stdout
 and the reference to pull on stderr. NAME is an image name as a pull writes it
 (shell/git/htop, arm64/hello; several NAMEs are joined with /), which gives the very image
 docker pull REGISTRY/NAME gets, or package attribute paths (python3Packages.requests). The
 token may also come from NIXPORT_BUILDER_TOKEN, the registry from NIXPORT_REGISTRY.
+--sbom and --provenance write the image's SPDX 2.3 SBOM and its in-toto SLSA provenance to FILE.
 
 Image settings (repeat a flag once per item, in order; an item starting with - as --cmd=-c):
   --entrypoint ARG   the command the image runs (repeat for its arguments)
@@ -60,6 +62,8 @@ export async function main(argv: string[], stdout: Out, stderr: Out, env: NodeJS
         arch: { type: "string", default: "amd64" },
         registry: { type: "string" },
         json: { type: "boolean", default: false },
+        sbom: { type: "string" },
+        provenance: { type: "string" },
         ...SETTINGS_OPTIONS,
         help: { type: "boolean", short: "h", default: false },
       },
@@ -98,7 +102,10 @@ export async function main(argv: string[], stdout: Out, stderr: Out, env: NodeJS
     // A pull of the name gets the image without settings: one with settings is pulled by digest.
     const pinned = JSON.stringify(settings) !== JSON.stringify(settingsFromFlags({}));
     const reference = done.image ? `${o.registry ?? env.NIXPORT_REGISTRY ?? "<registry>"}/${done.image}${pinned ? `@${m.digest}` : `:${o.tag}`}` : undefined;
-    if (o.json) stdout.write(`${JSON.stringify({ digest: m.digest, mediaType: m.mediaType, size: Number(m.size), revision: done.revision, image: done.image, reference })}\n`);
+    await writeDocument(o.sbom, done.sbom, "SBOM");
+    await writeDocument(o.provenance, done.provenance, "provenance");
+    const documents = { sbom: done.sbom?.digest, provenance: done.provenance?.digest };
+    if (o.json) stdout.write(`${JSON.stringify({ digest: m.digest, mediaType: m.mediaType, size: Number(m.size), revision: done.revision, image: done.image, reference, ...documents })}\n`);
     else stdout.write(`${m.digest}\n`);
     if (reference) stderr.write(`pull: ${reference}\n`);
     return 0;
@@ -113,6 +120,13 @@ export async function main(argv: string[], stdout: Out, stderr: Out, env: NodeJS
   } finally {
     client.close();
   }
+}
+
+/** Writes a document the builder sent to `file` (when asked for). */
+async function writeDocument(file: string | undefined, doc: WireDocument | null, what: string): Promise<void> {
+  if (file === undefined) return;
+  if (!doc?.content?.length) throw new Error(`the builder sent no ${what} (an older builder?)`);
+  await writeFile(file, doc.content);
 }
 
 /**

@@ -89,6 +89,8 @@ export function doneToProto(r: ImageResult, spec: ImageSpec): PbBuildEvent {
         immutable: r.immutable,
         packages: r.packages,
         image: imageName({ arch: spec.arch, packages: r.packages, ...(spec.user ? { user: spec.user } : {}) }) ?? "",
+        sbom: r.sbom,
+        provenance: r.provenance,
       },
     },
   });

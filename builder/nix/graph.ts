@@ -8,6 +8,10 @@ export interface StorePathInfo {
   narSize: number;
   /** Store paths this path references (may include itself). */
   references: string[];
+  /** The NAR's hash as Nix prints it (`sha256-<base64>`, or `sha256:<base32>` in older Nix). */
+  narHash?: string;
+  /** The derivation that produced the path, when Nix knows it. */
+  deriver?: string;
 }
 
 /** A closure graph: every path reachable from `roots`, each exactly once. */

@@ -13,7 +13,7 @@ import { run, type RunResult } from "./run.ts";
 /** The folder of nix/ expressions shipped with nixport. */
 export const NIX_EXPR_DIR = fileURLToPath(new URL("../../nix/", import.meta.url));
 /** What of NIX_EXPR_DIR evaluation may read (not nix/testpkgs or the host scripts beside them). */
-const EXPR_FILES = ["build.nix", "resolve.nix", "popularity.nix", "lib"].map((f) => join(NIX_EXPR_DIR, f));
+const EXPR_FILES = ["build.nix", "resolve.nix", "popularity.nix", "meta.nix", "lib"].map((f) => join(NIX_EXPR_DIR, f));
 
 export type NixSystem = "x86_64-linux" | "aarch64-linux";
 
@@ -113,6 +113,20 @@ export class Nix {
       join(NIX_EXPR_DIR, "popularity.nix"),
     ], { timeoutMs: this.buildTimeoutMs, signal });
     if (r.code !== 0) throw evalFailure(r, "counting the package set's popularity", this.hostPaths(source));
+    return JSON.parse(r.stdout) as unknown;
+  }
+
+  /**
+   * License and homepage of the packages' outputs (and what they propagate), from the package
+   * set's meta, in one evaluation that receives the attribute paths as data (nix/meta.nix).
+   */
+  async meta(source: ResolvedSource, attrPaths: string[][], system: NixSystem, signal?: AbortSignal): Promise<unknown> {
+    const r = await this.nix("nix-instantiate", [
+      "--eval", "--json", "--strict", ...this.common(source, system),
+      "--argstr", "attrPathsJson", JSON.stringify(attrPaths),
+      join(NIX_EXPR_DIR, "meta.nix"),
+    ], { timeoutMs: this.evalTimeoutMs, signal });
+    if (r.code !== 0) throw evalFailure(r, "reading the packages' meta", this.hostPaths(source));
     return JSON.parse(r.stdout) as unknown;
   }
 

@@ -4,6 +4,8 @@ interface RawPathInfo {
   path?: string;
   narSize?: number;
   references?: string[];
+  narHash?: string;
+  deriver?: string;
   valid?: boolean;
 }
 
@@ -20,7 +22,10 @@ export function parsePathInfo(json: unknown): StorePathInfo[] {
     if (!path.startsWith("/")) throw new Error(`path-info entry without a store path: ${JSON.stringify(info)}`);
     if (info === null || info.valid === false) throw new Error(`store path is not valid: ${path}`);
     const references = (info.references ?? []).map((r) => (r.startsWith("/") ? r : `${path.slice(0, path.lastIndexOf("/"))}/${r}`));
-    out.push({ path, narSize: Number(info.narSize ?? 0), references: [...new Set(references)].sort() });
+    const entry: StorePathInfo = { path, narSize: Number(info.narSize ?? 0), references: [...new Set(references)].sort() };
+    if (typeof info.narHash === "string") entry.narHash = info.narHash;
+    if (typeof info.deriver === "string" && info.deriver.startsWith("/")) entry.deriver = info.deriver;
+    out.push(entry);
   }
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -39,6 +39,15 @@ export interface ImageResult {
   immutable: boolean;
   /** Resolved attribute paths, in image order. */
   packages: string[];
+  /** The image's SPDX SBOM and in-toto provenance (blobs in the store, referrers of its manifests). */
+  sbom?: StoredDocument;
+  provenance?: StoredDocument;
+}
+
+export interface StoredDocument {
+  digest: string;
+  mediaType: string;
+  content: Uint8Array;
 }
 
 /** Runs one build; emits progress; rejects with a BuildError. */

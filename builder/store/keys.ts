@@ -2,7 +2,7 @@
  * Checks on what callers hand a store, done before any I/O: storage keys come only from the
  * layout in common/storage/layout.ts, so no key can name anything outside the store's root or prefix.
  */
-import { blobKey, imageRecordKey, InvalidKeyError, layerRecordKey } from "../../common/storage/layout.ts";
+import { blobKey, imageRecordKey, InvalidKeyError, layerRecordKey, referrersRecordKey } from "../../common/storage/layout.ts";
 import type { ByteRange } from "./types.ts";
 
 export { InvalidKeyError };
@@ -15,10 +15,11 @@ export class RangeNotSatisfiableError extends Error {
 /** The storage key of a blob; throws InvalidKeyError unless `digest` is `sha256:<64 hex>`. */
 export const blobKeyOf = blobKey;
 
-const RECORD_RE = /^(layers|images)\/([^/]*)\.json$/;
+const RECORD_RE = /^(layers|images|referrers)\/([^/]*)\.json$/;
 
 /**
- * `key` itself when it is exactly `layers/<layerKey>.json` or `images/<imageKey>.json` as the
+ * `key` itself when it is exactly `layers/<layerKey>.json`, `images/<imageKey>.json` or
+ * `referrers/<hex>.json` as the
  * layout builds them; InvalidKeyError for anything else (`..`, `/abs`, NUL, other folders).
  */
 export function recordKeyOf(key: string): string {
@@ -26,7 +27,7 @@ export function recordKeyOf(key: string): string {
   const name = m?.[2];
   if (m && name !== undefined) {
     try {
-      const rebuilt = m[1] === "layers" ? layerRecordKey(name) : imageRecordKey(name);
+      const rebuilt = m[1] === "layers" ? layerRecordKey(name) : m[1] === "images" ? imageRecordKey(name) : referrersRecordKey(`sha256:${name}`);
       if (rebuilt === key) return key;
     } catch {
       // falls through to the error below, which names the whole key

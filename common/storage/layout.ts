@@ -4,6 +4,7 @@
  *   blobs/sha256/<hex>       layers, configs and manifests; immutable, content-addressed
  *   layers/<layerKey>.json   layer cache: store-path set → LayerRecord
  *   images/<imageKey>.json   manifest cache for immutable sources → ImageRecord
+ *   referrers/<hex>.json     artifacts (SBOM, provenance) whose subject is manifest <hex> → ReferrersRecord
  *
  * A record is written only after everything it points to exists. A store may hold the layout
  * under a key prefix (NIXPORT_S3_PREFIX), the same for every reader and writer of it.
@@ -70,5 +71,30 @@ export interface ImageRecord {
   alternates?: { digest: string; mediaType: string; size: number }[];
   /** Source revision the image was built from (e.g. a git commit). */
   revision?: string;
+  /** Digests of the image's SBOM and provenance documents (blobs), stored before this record. */
+  sbom?: string;
+  provenance?: string;
   createdAt?: string;
+}
+
+/**
+ * Storage key of the referrers record of a manifest (`referrers/<hex>.json`): the artifacts
+ * whose `subject` it is. Written after the artifacts, before the image record.
+ */
+export function referrersRecordKey(subjectDigest: string): string {
+  return `referrers/${blobKey(subjectDigest).slice("blobs/sha256/".length)}.json`;
+}
+
+/** One artifact manifest in a referrers record, as the referrers API's index lists it. */
+export interface ReferrerDescriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType: string;
+  annotations?: Record<string, string>;
+}
+
+/** What the store remembers of a manifest's referrers. */
+export interface ReferrersRecord {
+  manifests: ReferrerDescriptor[];
 }

@@ -3,7 +3,7 @@
  * the layout the builder's filesystem store writes (common/storage/layout.ts). No signer here,
  * so blob GETs stream through the edge, with Range.
  */
-import { open, stat } from "node:fs/promises";
+import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { diskFailure } from "../../common/storage/errors.ts";
@@ -27,6 +27,15 @@ export class FsBlobReader implements BlobReader {
 
   private path(digest: string): string {
     return join(this.root, this.prefix + blobKey(digest));
+  }
+
+  async readRecord(key: string): Promise<Uint8Array | null> {
+    try {
+      return await readFile(join(this.root, this.prefix + key));
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw diskFailure(err);
+    }
   }
 
   async stat(digest: string): Promise<BlobInfo | null> {

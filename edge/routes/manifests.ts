@@ -15,6 +15,7 @@ import type { ImageRequest } from "../../common/image-request.ts";
 import { type RouteContext, requireName } from "./context.ts";
 import { manifestMediaType, pickManifest } from "./media.ts";
 import { decodeSegment } from "./table.ts";
+import { REFERRERS_TAG_RE, referrersTagResponse } from "./referrers.ts";
 
 /** Manifests are small; a larger blob is something else. */
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -35,8 +36,12 @@ export async function manifestHandler(c: Context, rc: RouteContext, name: string
       throw errors.manifestUnknown({ digest: ref.value.digest, reason: "only sha256 digests are stored" });
     case "digest":
       return byDigest(c, rc, ref.value.digest);
-    case "tag":
+    case "tag": {
+      // The referrers tag schema: no source revision is spelled so.
+      const referrers = REFERRERS_TAG_RE.exec(ref.value.tag);
+      if (referrers) return referrersTagResponse(c, rc, referrers[1]!);
       return byTag(c, rc, { ...image, tag: ref.value.tag });
+    }
   }
 }
 

@@ -10,6 +10,7 @@ export type Route =
   | { kind: "manifest"; name: string; reference: string }
   | { kind: "blob"; name: string; digest: string }
   | { kind: "tags"; name: string }
+  | { kind: "referrers"; name: string; digest: string }
   | { kind: "unknown" };
 
 interface Descriptor {
@@ -35,6 +36,11 @@ const descriptors: Descriptor[] = [
     build: (m) => ({ kind: "blob", name: m[1] ?? "", digest: m[2] ?? "" }),
   },
   { kind: "tags", pattern: /^\/v2\/(.+)\/tags\/list$/, build: (m) => ({ kind: "tags", name: m[1] ?? "" }) },
+  {
+    kind: "referrers",
+    pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/,
+    build: (m) => ({ kind: "referrers", name: m[1] ?? "", digest: m[2] ?? "" }),
+  },
 ];
 
 /** Methods every route answers; the registry is pull-only. */

@@ -38,5 +38,7 @@ export function rememberingPresence(reader: BlobReader, options: KnownBlobsOptio
   const out: BlobReader = { stat, get: (digest, range) => reader.get(digest, range) };
   const blobURL = reader.blobURL?.bind(reader);
   if (blobURL) out.blobURL = blobURL;
+  const readRecord = reader.readRecord?.bind(reader);
+  if (readRecord) out.readRecord = readRecord;
   return out;
 }

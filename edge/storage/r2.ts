@@ -35,6 +35,12 @@ export class R2BlobReader implements BlobReader {
     if (!obj) return null;
     return range ? { digest, size: obj.size, stream: obj.body, range } : { digest, size: obj.size, stream: obj.body };
   }
+
+  async readRecord(key: string): Promise<Uint8Array | null> {
+    const full = this.prefix + key;
+    const obj = await r2Call(`R2 get ${full}`, () => this.bucket.get(full));
+    return obj ? new Uint8Array(await new Response(obj.body).arrayBuffer()) : null;
+  }
 }
 
 /** A binding call whose failure (R2 unavailable, a network error) is a StorageError. */

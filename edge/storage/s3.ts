@@ -51,14 +51,32 @@ export class S3BlobReader implements BlobReader {
     return range ? { digest, size: total, stream: res.body, range } : { digest, size: total, stream: res.body };
   }
 
+  async readRecord(key: string): Promise<Uint8Array | null> {
+    const res = await this.fetchKey(key, {});
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw new StorageError(`S3 GET ${key}: ${res.status}`);
+    }
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
   /** One signed request for the blob's object (the digest is checked before anything is sent). */
-  private async fetch(digest: string, init: RequestInit): Promise<Response> {
-    const url = objectURL(this.o.location, (this.o.prefix ?? "") + blobKey(digest));
+  private fetch(digest: string, init: RequestInit): Promise<Response> {
+    return this.fetchKey(blobKey(digest), init);
+  }
+
+  /** One signed request for a key of the layout, under the prefix. */
+  private async fetchKey(key: string, init: RequestInit): Promise<Response> {
+    const url = objectURL(this.o.location, (this.o.prefix ?? "") + key);
     const client = new AwsClient({ ...(await this.o.credentials()), service: "s3", region: this.o.location.region, retries: 0 });
     try {
       return await client.fetch(url, init);
     } catch (err) {
-      throw new StorageError(`S3 ${init.method ?? "GET"} ${blobKey(digest)}: ${(err as Error).message}`, { cause: err });
+      throw new StorageError(`S3 ${init.method ?? "GET"} ${key}: ${(err as Error).message}`, { cause: err });
     }
   }
 }

@@ -32,6 +32,11 @@ export interface BlobReader {
   stat(digest: string): Promise<BlobInfo | null>;
   get(digest: string, range?: ByteRange): Promise<BlobBody | null>;
   blobURL?(digest: string): Promise<BlobRedirect>;
+  /**
+   * A small record's bytes (a key the layout builds, e.g. referrersRecordKey), or null when
+   * absent. A reader without it has no records: every manifest then has no referrers.
+   */
+  readRecord?(key: string): Promise<Uint8Array | null>;
 }
 
 /** Adds (or replaces) a reader's redirect capability. */
@@ -40,6 +45,7 @@ export function withBlobURL(reader: BlobReader, blobURL: (digest: string) => Pro
     stat: (digest) => reader.stat(digest),
     get: (digest, range) => reader.get(digest, range),
     blobURL,
+    ...(reader.readRecord ? { readRecord: reader.readRecord.bind(reader) } : {}),
   };
 }
 

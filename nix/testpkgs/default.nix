@@ -61,7 +61,7 @@ let
       '';
     };
 
-    zlib = mkLib { pname = "zlib"; version = "1.3.1"; lib = "z"; kb = 110; deps = [ glibc ];
+    zlib = mkLib { pname = "zlib"; version = "1.3.1"; lib = "z"; kb = 110; deps = [ glibc ]; meta.license = { spdxId = "Zlib"; };
       description = "Lossless data-compression library"; };
     pcre = mkLib { pname = "pcre2"; version = "10.43"; lib = "pcre2-8"; so = "0.12.0"; kb = 620; deps = [ glibc ];
       description = "Perl Compatible Regular Expressions"; };
@@ -276,6 +276,7 @@ let
       version = "2.44.1";
       deps = [ glibc zlib openssl curl pcre expat perl python3 bash less ];
       description = "Distributed version control system";
+      meta = { license = [ { spdxId = "GPL-2.0-only"; } { spdxId = "LGPL-2.1-or-later"; } ]; homepage = "https://git-scm.com/"; };
       script = ''
         mkbin git
         core=$out/libexec/git-core
@@ -294,6 +295,7 @@ let
       pname = "hello";
       version = "2.12.1";
       description = "A program that produces a familiar, friendly greeting";
+      meta = { license = { spdxId = "GPL-3.0-or-later"; shortName = "gpl3Plus"; }; homepage = "https://www.gnu.org/software/hello/"; };
       script = ''
         mkbin hello 'echo "Hello, world!"'
         mkdoc

@@ -7,10 +7,19 @@ import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "../../edge/stora
 
 export class MemoryBlobStore implements BlobReader {
   readonly blobs = new Map<string, Uint8Array>();
+  readonly records = new Map<string, Uint8Array>();
 
   put(digest: string, bytes: Uint8Array): void {
     blobKey(digest); // same refusal of non-digests as every other driver
     this.blobs.set(digest, bytes);
+  }
+
+  putRecord(key: string, value: unknown): void {
+    this.records.set(key, new TextEncoder().encode(JSON.stringify(value)));
+  }
+
+  async readRecord(key: string): Promise<Uint8Array | null> {
+    return this.records.get(key) ?? null;
   }
 
   async stat(digest: string): Promise<BlobInfo | null> {

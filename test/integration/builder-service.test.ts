@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -172,6 +172,20 @@ describe("builder service with real Nix", () => {
     expect(out.stderr).toContain("realising");
     const viaGrpc = await build(["hello"]);
     expect(out.stdout.trim()).toBe(viaGrpc.events.at(-1)!.done!.manifests[0]!.digest);
+    // --sbom and --provenance write the documents the final event carries, named by its digests.
+    const dir = mkdtempSync(join(tmpdir(), "nixport-cli-docs-"));
+    const docs = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [bin, "--builder", b.address, "--token", TOKEN, "--json", "--sbom", join(dir, "sbom.json"), "--provenance", join(dir, "prov.json"), "hello"], (err, stdout, stderr) =>
+        resolve({ code: err ? 1 : 0, stdout, stderr }),
+      ),
+    );
+    expect(docs.code, docs.stderr).toBe(0);
+    const done = viaGrpc.events.at(-1)!.done!;
+    expect(JSON.parse(docs.stdout)).toMatchObject({ sbom: done.sbom!.digest, provenance: done.provenance!.digest });
+    const sbom = readFileSync(join(dir, "sbom.json"));
+    expect(`sha256:${createHash("sha256").update(sbom).digest("hex")}`).toBe(done.sbom!.digest);
+    expect(JSON.parse(sbom.toString()).spdxVersion).toBe("SPDX-2.3");
+    expect(JSON.parse(readFileSync(join(dir, "prov.json"), "utf8")).predicateType).toBe("https://slsa.dev/provenance/v1");
     const fail = await new Promise<{ code: number; stderr: string }>((resolve) =>
       execFile(process.execPath, [bin, "--builder", b.address, "--token", TOKEN, "nosuch"], (err, _o, stderr) => resolve({ code: err ? 1 : 0, stderr })),
     );
