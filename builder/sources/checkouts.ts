@@ -85,6 +85,7 @@ export class Checkouts {
   }
 
   private async make(commit: string, dir: string, entry: Entry, signal?: AbortSignal): Promise<void> {
+    await this.settled(); // a removal of this very commit may be under way: let it finish first
     if (await stat(dir).then(() => true, () => false)) {
       entry.bytes = await diskBytes(dir);
       return;

@@ -173,6 +173,17 @@ describe("checkouts", () => {
     expect(existsSync(a.pkgsPath)).toBe(false);
   });
 
+  it("a checkout asked for while its removal runs is made again, whole", async () => {
+    const src = new GitSource(`file://${repo}`, { cacheDir: cacheDir(), keepCheckouts: 0 });
+    for (let i = 0; i < 5; i++) {
+      const a = await src.resolve(first);
+      a.release!(); // its removal starts now; the next resolve must not get a folder being removed
+      const again = await src.resolve(first);
+      expect(existsSync(join(again.pkgsPath, "default.nix"))).toBe(true);
+      again.release!();
+    }
+  });
+
   it("removes unused checkouts beyond the disk budget", async () => {
     const src = new GitSource(`file://${repo}`, { cacheDir: cacheDir(), checkoutBudgetBytes: 1 });
     const a = await src.resolve(first);
