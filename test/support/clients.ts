@@ -21,7 +21,9 @@ export function exec(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEn
 
 /** podman with its own storage and the settings that work on these hosts (runc, cgroupfs). */
 export function podman() {
-  const dir = mkdtempSync(join(tmpdir(), "nixport-podman-"));
+  // A short name: podman refuses a run root over 50 characters, and npm test's scratch
+  // folder already takes 24 of them under /tmp.
+  const dir = mkdtempSync(join(tmpdir(), "pm-"));
   const conf = join(dir, "containers.conf");
   writeFileSync(
     conf,
