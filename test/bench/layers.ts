@@ -106,7 +106,7 @@ function qualityFigures(ctx: SuiteContext, w: Workload): Figure[] {
     );
   }
   const me = of("nixport");
-  const label = (what: string) => (w.name === "nix/testpkgs" ? {} : { label: `${what}, ${w.name} shape` });
+  const label = (what: string) => (w.name === "testpkgs" ? {} : { label: `${what}, ${w.name} shape` });
   figures.push(
     compared(SUITE, `${prefix}.chainid_vs_ideal`, pct(me.chainIdShare), "%", pct(of("ideal").chainIdShare), {
       target: { of: "ratio", max: 1.5 },

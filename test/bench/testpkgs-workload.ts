@@ -35,5 +35,5 @@ export async function testpkgsWorkload(ctx: SuiteContext, pairsPerKind: number):
   // Packages in name order (pkg0000, pkg0001, …): later ones build on earlier ones.
   const packages = [...outputs].sort((a, b) => (storePathName(a) < storePathName(b) ? -1 : 1));
   const set: ShapedSet = { infos: new Map(paths.map((p) => [p.path, p])), packages, apps: packages.slice(Math.floor(packages.length / 3)), language: [] };
-  return workloadFromSet("nix/testpkgs", set, pairsPerKind, 7);
+  return workloadFromSet("testpkgs", set, pairsPerKind, 7);
 }
