@@ -2,7 +2,9 @@
  * Popularity derived from the package set itself, where no popularity file is configured:
  * one evaluation per package-set revision (nix/popularity.nix, nothing built), kept for the
  * life of the builder and shared by concurrent builds of the revision. A failed evaluation
- * is not kept: that build plans without popularity, and the next one tries again.
+ * is kept for RETRY_FAILED_MS only: builds plan without popularity meanwhile (one evaluation
+ * of a whole package set can take minutes, not worth repeating for every pull), then the
+ * next one tries again.
  */
 import type { NixSystem } from "../nix/nix.ts";
 import type { ResolvedSource } from "../sources.ts";
@@ -11,12 +13,16 @@ import type { Popularity } from "./popularity.ts";
 
 export type CountPopularity = (source: ResolvedSource, system: NixSystem, signal?: AbortSignal) => Promise<unknown>;
 
+/** How long a failed count stands before a build tries again. */
+export const RETRY_FAILED_MS = 10 * 60_000;
+
 export class DerivedPopularity {
   private readonly byRevision = new Map<string, Promise<Popularity>>();
 
   constructor(
     private readonly count: CountPopularity,
     private readonly log: (msg: string, fields?: Record<string, unknown>) => void = () => {},
+    private readonly retryFailedMs = RETRY_FAILED_MS,
   ) {}
 
   /** The revision's popularity, or null when it could not be counted. */
@@ -27,7 +33,7 @@ export class DerivedPopularity {
     if (!counted) {
       counted = this.count(source, system).then(parsePopularity);
       this.byRevision.set(key, counted);
-      counted.catch(() => this.byRevision.delete(key));
+      counted.catch(() => setTimeout(() => this.byRevision.delete(key), this.retryFailedMs).unref());
     }
     try {
       return await abortable(counted, signal);

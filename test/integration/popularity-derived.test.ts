@@ -31,16 +31,24 @@ describe("popularity derived from the package set", () => {
     expect(nix.invocations.count).toBe(1);
   });
 
-  it("plans without popularity when the set cannot be counted, and counts again next time", async () => {
+  it("plans without popularity when the set cannot be counted, and counts again after a while", async () => {
     const dir = mkdtempSync(join(tmpdir(), "nixport-broken-set-"));
     writeFileSync(join(dir, "default.nix"), "{ ... }: throw \"no package set here\"");
-    const nix = testNix();
-    const logged: string[] = [];
-    const derived = new DerivedPopularity((s, system, signal) => nix.popularity(s, system, signal), (msg) => logged.push(msg));
     const source = await new PathSource(dir).resolve("latest");
-    expect(await derived.get(source, "x86_64-linux")).toBeNull();
-    expect(await derived.get(source, "x86_64-linux")).toBeNull();
-    expect(nix.invocations.count).toBe(2);
-    expect(logged).toEqual(["counting popularity failed; planning without it", "counting popularity failed; planning without it"]);
+    const logged: string[] = [];
+    const counting = (retryFailedMs: number) => {
+      const nix = testNix();
+      return { nix, derived: new DerivedPopularity((s, system, signal) => nix.popularity(s, system, signal), (msg) => logged.push(msg), retryFailedMs) };
+    };
+    const held = counting(60_000);
+    expect(await held.derived.get(source, "x86_64-linux")).toBeNull();
+    expect(await held.derived.get(source, "x86_64-linux")).toBeNull();
+    expect(held.nix.invocations.count).toBe(1);
+    const retried = counting(0);
+    expect(await retried.derived.get(source, "x86_64-linux")).toBeNull();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await retried.derived.get(source, "x86_64-linux")).toBeNull();
+    expect(retried.nix.invocations.count).toBe(2);
+    expect(logged).toEqual(Array(4).fill("counting popularity failed; planning without it"));
   });
 });
