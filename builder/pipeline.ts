@@ -25,9 +25,9 @@ import {
 } from "./image/index.ts";
 import { LayerFlights } from "./image/layer-flights.ts";
 import { CREATED } from "./image/config.ts";
-import { imageName } from "../common/names.ts";
 import { parseMeta } from "./supply/meta.ts";
-import { DEFAULT_BUILDER_ID, writeSupplyChain, type SupplyChainDocuments } from "./supply/write.ts";
+import { writeSupplyChain, type SupplyChainDocuments } from "./supply/write.ts";
+import { imageSupplyInput } from "./supply/image.ts";
 import { IN_TOTO_MEDIA_TYPE } from "./supply/provenance.ts";
 import { SPDX_MEDIA_TYPE } from "./supply/sbom.ts";
 import { checkClosureSize, checkPackages, type BuildPolicy } from "./policy.ts";
@@ -199,29 +199,14 @@ interface Built {
 /** The image's SBOM and provenance, stored with their artifact manifests and referrers records. */
 async function writeDocuments(deps: PipelineDeps, spec: ImageSpec, source: ResolvedSource, b: Built): Promise<SupplyChainDocuments> {
   const meta = parseMeta(await deps.nix.meta(source, b.attrPaths, b.system, b.signal));
-  const roots = new Set(b.graph.roots);
-  const derivations = b.graph.paths.flatMap((p) => (roots.has(p.path) && p.deriver ? [p.deriver] : []));
-  const user = spec.user && spec.user !== "root" ? { user: spec.user } : {};
-  return storing("writing the SBOM and provenance", () =>
-    writeSupplyChain(deps.store, {
-      manifests: b.manifests,
-      graph: b.graph,
-      meta,
-      created: CREATED,
-      tool: `nixport (${IMAGE_FORMAT_VERSION})`,
-      provenance: {
-        name: imageName({ arch: spec.arch, packages: b.packages, ...user }) ?? b.packages.join(" "),
-        builderId: deps.builderId ?? DEFAULT_BUILDER_ID,
-        source: { description: deps.source.description, revision: source.revision },
-        packages: b.packages,
-        arch: spec.arch,
-        ...user,
-        ...(spec.settings && Object.keys(spec.settings).length ? { settings: spec.settings } : {}),
-        derivations,
-        internal: { formatVersion: IMAGE_FORMAT_VERSION, layerBudget: deps.layerBudget ?? null, compression: spec.compression, popularity: popularitySource(deps) },
-      },
-    }),
-  );
+  const input = imageSupplyInput(spec, { ...b, meta }, {
+    builderId: deps.builderId,
+    source: { description: deps.source.description, revision: source.revision },
+    created: CREATED,
+    tool: `nixport (${IMAGE_FORMAT_VERSION})`,
+    internal: { formatVersion: IMAGE_FORMAT_VERSION, layerBudget: deps.layerBudget ?? null, compression: spec.compression, popularity: popularitySource(deps) },
+  });
+  return storing("writing the SBOM and provenance", () => writeSupplyChain(deps.store, input));
 }
 
 /** What shapes the plan's popularity, for the image key: the file's digest, or counts from the revision itself. */

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ImageResult, ImageSpec } from "../../builder/service/types.ts";
@@ -72,5 +73,32 @@ describe("supply chain documents", () => {
     const again = await build();
     expect(again.result.sbom!.digest).toBe(result.sbom!.digest);
     expect(again.result.provenance!.digest).toBe(result.provenance!.digest);
+  });
+
+  it("an image served from the image cache (a commit) carries the same documents; provenance names the git commit", async () => {
+    const repo = join(mkdtempSync(join(tmpdir(), "nixport-sbom-git-")), "pkgs");
+    cpSync(TESTPKGS, repo, { recursive: true });
+    const git = (...args: string[]) => execFileSync("git", ["-C", repo, ...args], { encoding: "utf8" }).trim();
+    git("init", "-q");
+    git("add", ".");
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "pkgs");
+    const commit = git("rev-parse", "HEAD");
+    const b = await startTestBuilder({ env: { NIXPORT_PKGS_PATH: "", NIXPORT_PKGS_REPO: `file://${repo}` } });
+    started.push(b);
+    const run = async () => {
+      const phases: string[] = [];
+      const r = await b.builder.backend.build({ ...spec, packages: ["hello"], tag: commit }, (e) => e.type === "phase" && phases.push(e.message), new AbortController().signal);
+      return { r, phases };
+    };
+    const first = await run();
+    const cached = await run();
+    expect(cached.phases).toContain("served from the image cache");
+    for (const doc of ["sbom", "provenance"] as const) {
+      const [was, now] = [first.r[doc]!, cached.r[doc]!];
+      expect({ digest: now.digest, mediaType: now.mediaType }).toEqual({ digest: was.digest, mediaType: was.mediaType });
+      expect(Buffer.from(now.content).equals(Buffer.from(was.content))).toBe(true);
+    }
+    const st = json(first.r.provenance!.content);
+    expect(st.predicate.buildDefinition.resolvedDependencies[0]).toEqual({ uri: "urn:nixport:source:git%20pkgs", digest: { gitCommit: commit } }); // a local repository is named by its folder alone
   });
 });
