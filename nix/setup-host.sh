@@ -5,9 +5,20 @@
 # build-users group when Debian was installed without the nixbld group.
 # Idempotent: writes only what differs. Run as root.
 #   --check   change nothing; print what is missing and exit 1 if anything is.
+#   --arm64   also build and run aarch64-linux here through qemu-user emulation: the qemu
+#             binfmt entry (flag F, so it works inside Nix's sandbox and in containers),
+#             Nix's extra-platforms, and Debian's arm64 static busybox in $ARM64_BIN, the
+#             folder nix/testpkgs bootstraps aarch64-linux from.
 set -euo pipefail
-check=false
-[ "${1:-}" = "--check" ] && check=true
+check=false arm64=false
+for arg in "$@"; do
+  case $arg in
+    --check) check=true ;;
+    --arm64) arm64=true ;;
+    *) echo "usage: nix/setup-host.sh [--check] [--arm64]" >&2; exit 2 ;;
+  esac
+done
+ARM64_BIN=/usr/local/lib/nixport/aarch64-linux # also in nix/testpkgs/stdenv.nix
 conf=${NIX_CONF_DIR:-/etc/nix}/nix.conf # Nix reads the same variable
 todo=()
 
@@ -20,12 +31,17 @@ if ! command -v nix-build >/dev/null || [ ! -x /bin/busybox ]; then
   fi
 fi
 
+if $arm64; then
+  . "$(dirname "$0")/setup-arm64.sh"
+fi
+
 want=(
   "substituters ="
   "experimental-features = nix-command"
   "sandbox = true"
 )
 if ! getent group nixbld >/dev/null; then want+=("build-users-group ="); fi
+if $arm64; then want+=("extra-platforms = aarch64-linux"); fi
 for line in "${want[@]}"; do
   grep -qxF "$line" "$conf" 2>/dev/null && continue
   todo+=("set '$line' in nix.conf")

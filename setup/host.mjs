@@ -83,11 +83,15 @@ export function ensureNixUsable(say) {
   run(join(ROOT, SETUP_HOST), []);
 }
 
-/** For `npm test`: Nix configured exactly as nix/setup-host.sh leaves it (the tests assume it). */
-export function ensureNixConfigured(say) {
-  const check = spawnSync(join(ROOT, SETUP_HOST), ["--check"], { encoding: "utf8" });
+/**
+ * For `npm test`: Nix configured exactly as nix/setup-host.sh leaves it (the tests assume
+ * it), with `flags` (such as --arm64) passed on.
+ */
+export function ensureNixConfigured(say, flags = []) {
+  const check = spawnSync(join(ROOT, SETUP_HOST), ["--check", ...flags], { encoding: "utf8" });
   if (check.status === 0) return;
-  if (!isRoot) throw new SetupError(`Nix is not set up for the tests (${check.stdout.trim()}): run \`sudo ${SETUP_HOST}\``);
-  say("configuring Nix for the tests (nix/setup-host.sh)");
-  run(join(ROOT, SETUP_HOST), []);
+  const cmd = [SETUP_HOST, ...flags].join(" ");
+  if (!isRoot) throw new SetupError(`Nix is not set up for the tests (${check.stdout.trim()}): run \`sudo ${cmd}\``);
+  say(`configuring Nix for the tests (${cmd})`);
+  run(join(ROOT, SETUP_HOST), flags);
 }

@@ -16,7 +16,7 @@ export const TEST_PACKAGES = [
 export function setUpForTests(say) {
   ensureNodeModules(say);
   ensureAptPackages(TEST_PACKAGES, say);
-  ensureNixConfigured(say);
-  // Here goes arm64 emulation for the multi-arch tests (issue 15): qemu-user-static and
-  // binfmt-support, the qemu-aarch64 binfmt entry, Nix's extra-platforms (FIELD-NOTES).
+  // --arm64: the arm64 tests build aarch64-linux and run its images under qemu-user
+  // (qemu-user-static, its binfmt entry, Nix's extra-platforms, an arm64 busybox).
+  ensureNixConfigured(say, ["--arm64"]);
 }

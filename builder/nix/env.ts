@@ -6,10 +6,11 @@
 
 /**
  * Host folders evaluation may read by default (NIXPORT_NIX_ALLOWED_PATHS): the host's
- * programs (the test package set imports the host's static busybox from there), never
+ * programs (the test package set imports the host's static busybox from there, and for
+ * aarch64-linux the arm64 one that `nix/setup-host.sh --arm64` unpacks), never
  * configuration or data.
  */
-export const DEFAULT_ALLOWED_PATHS = ["/bin", "/usr/bin"];
+export const DEFAULT_ALLOWED_PATHS = ["/bin", "/usr/bin", "/usr/local/lib/nixport/aarch64-linux"];
 
 /** What Nix and git need to run as configured on this host. */
 const BASE_NAMES = [

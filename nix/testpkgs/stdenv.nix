@@ -5,10 +5,15 @@
 # path; and busybox picks its applet from argv[0], which Nix sets to the base name of the
 # builder, so that file must be named "busybox" (multi-call entry) or "sh".
 { system ? builtins.currentSystem
-  # On merged-/usr hosts /bin is a symlink, which builtins.path would store as a symlink.
-  # pathExists rather than readDir /: under restrict-eval (nixport's builder) only the host's
-  # program folders may be read, and pathExists answers false for what may not.
-, hostBin ? (if builtins.pathExists /usr/bin/busybox then /usr/bin else /bin)
+  # The host folder holding a static busybox for `system`. aarch64-linux on an x86_64 host
+  # (qemu-user): Debian's busybox-static:arm64, where `nix/setup-host.sh --arm64` puts it.
+  # Otherwise the host's own: on merged-/usr hosts /bin is a symlink, which builtins.path
+  # would store as a symlink. pathExists rather than readDir /: under restrict-eval
+  # (nixport's builder) only the host's program folders may be read, and pathExists answers
+  # false for what may not.
+, hostBin ? (
+    if system == "aarch64-linux" && builtins.currentSystem != system then /usr/local/lib/nixport/aarch64-linux
+    else if builtins.pathExists /usr/bin/busybox then /usr/bin else /bin)
 , busybox # the runtime busybox package (lazy): the shebang interpreter of every script
 }:
 let

@@ -30,7 +30,7 @@ function confDir(conf?: string): string {
 /** A copy of the set-up files that nobody can read too (the checkout may be root's alone). */
 function readableCopy(): string {
   const dir = confDir();
-  for (const file of ["setup/host.mjs", "nix/setup-host.sh"]) {
+  for (const file of ["setup/host.mjs", "nix/setup-host.sh", "nix/setup-arm64.sh"]) {
     mkdirSync(dirname(join(dir, file)), { recursive: true, mode: 0o755 });
     copyFileSync(join(ROOT, file), join(dir, file));
     chmodSync(join(dir, file), 0o755);
@@ -70,6 +70,17 @@ describe("nix/setup-host.sh", () => {
     expect((await run(SETUP_HOST, [], { NIX_CONF_DIR: dir })).code).toBe(0);
     expect(readFileSync(conf, "utf8")).toBe(written);
     expect(statSync(conf).mtimeMs).toBe(mtime);
+  });
+
+  // npm test has set arm64 emulation up on this host: only the test's own nix.conf lacks it.
+  it("--arm64 also wants Nix's extra-platforms, and checks the emulation npm test set up", async () => {
+    const dir = confDir("substituters =\nexperimental-features = nix-command\nsandbox = true\nbuild-users-group =\n");
+    const before = await run(SETUP_HOST, ["--check", "--arm64"], { NIX_CONF_DIR: dir });
+    expect(before).toEqual({ code: 1, out: "nix/setup-host.sh would: set 'extra-platforms = aarch64-linux' in nix.conf\n" });
+    expect((await run(SETUP_HOST, ["--arm64"], { NIX_CONF_DIR: dir })).code).toBe(0);
+    expect(readFileSync(join(dir, "nix.conf"), "utf8")).toMatch(/^extra-platforms = aarch64-linux$/m);
+    expect(await run(SETUP_HOST, ["--arm64", "--check"], { NIX_CONF_DIR: dir })).toEqual({ code: 0, out: "" });
+    expect(await run(SETUP_HOST, ["--amd64"], { NIX_CONF_DIR: dir })).toEqual({ code: 2, out: "usage: nix/setup-host.sh [--check] [--arm64]\n" });
   });
 });
 

@@ -87,6 +87,19 @@ describe("nix/testpkgs", () => {
     expect(r.stdout).toBe("Hello, world!\n");
   });
 
+  it("builds hello for aarch64-linux (qemu-user): an arm64 busybox runs its script, on a base of its own", async () => {
+    const r = await run("nix-build", ["--no-out-link", pkgsDir, "--argstr", "system", "aarch64-linux", "-A", "hello"]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.stdout.trim();
+    const shell = /^#!(\S+)\n/.exec(readFileSync(join(out, "bin", "hello"), "utf8"))![1]!;
+    // ELF e_machine (offset 18, little-endian): 0xb7 is AArch64, 0x3e x86-64.
+    expect(readFileSync(shell).readUInt16LE(18)).toBe(0xb7);
+    const [amd64] = await build("hello");
+    expect(out).not.toBe(amd64);
+    const hello = await run(join(out, "bin", "hello"), []);
+    expect(hello.stdout).toBe("Hello, world!\n");
+  });
+
   it("gives git a closure of about 15 store paths with real references", async () => {
     const [git] = await build("git");
     const info = await closure(git!);
