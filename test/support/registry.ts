@@ -44,7 +44,9 @@ export async function startRegistry(env: NodeJS.ProcessEnv = {}): Promise<Runnin
   let output = "";
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(ROOT, "server/main.ts")], {
     cwd: ROOT,
-    env: { ...process.env, NIXPORT_PKGS_PATH: TESTPKGS, NIXPORT_DATA: dataDir, PORT: String(port), HOST: "127.0.0.1", NIXPORT_GRPC_PORT: String(grpcPort), ...env },
+    // Pulls wait for their build however loaded the machine (the 60 s default would answer a
+    // slow cold build 503, which clients do not retry); tests of the pull wait set their own.
+    env: { ...process.env, NIXPORT_PKGS_PATH: TESTPKGS, NIXPORT_DATA: dataDir, PORT: String(port), HOST: "127.0.0.1", NIXPORT_GRPC_PORT: String(grpcPort), NIXPORT_PULL_WAIT_SECONDS: "900", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout!.on("data", (b) => (output += b));
