@@ -9,6 +9,8 @@ import type { BuilderConfig } from "./config.ts";
 import { BuildError } from "../common/build-error.ts";
 import { DerivedPopularity } from "./layers/derived-popularity.ts";
 import { loadPopularity, type Popularity } from "./layers/popularity.ts";
+import { narCache, publishPublicKey, type NarCache } from "./cache/nar-writer.ts";
+import { loadSigningKey } from "./cache/signing-key.ts";
 import { Nix } from "./nix/nix.ts";
 import { run } from "./nix/run.ts";
 import { pipelineBuildFn, type PipelineDeps } from "./pipeline.ts";
@@ -45,11 +47,21 @@ export interface BuilderParts {
   pipeline?: Pick<PipelineDeps, "layerFlights" | "beforeUpload">;
 }
 
+/** The signed binary cache every build writes into the store; the public key is stored for the edge. */
+async function binaryCache(config: BuilderConfig, store: BlobStore, workDir: string): Promise<NarCache> {
+  const { file, generated } = config.cacheSigningKey;
+  const key = await loadSigningKey(file, generated ? { name: "nixport-1" } : undefined).catch((e: Error) => {
+    throw new Error(`NIXPORT_CACHE_SIGNING_KEY: ${e.message}`);
+  });
+  await publishPublicKey(store, key);
+  return narCache({ store, key, workDir });
+}
+
 export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEnv = process.env, parts: BuilderParts = {}): Promise<Builder> {
   const log = parts.log ?? (() => {});
   const source = parts.source ?? sourceFromEnv(env, config.dataDir, log);
   const store = parts.store ?? createStore(config.storage, parts.credentials);
-  const nix = parts.nix ?? new Nix({ gcRootDir: join(config.dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs, substituteOnly: config.substituteOnly, env, passEnv: config.nixPassEnv, allowedPaths: config.nixAllowedPaths });
+  const nix = parts.nix ?? new Nix({ gcRootDir: join(config.dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs, substituteOnly: config.substituteOnly, env, passEnv: config.nixPassEnv, allowedPaths: config.nixAllowedPaths, substituters: config.substituters, trustedKeys: config.trustedKeys });
   const workDir = join(config.dataDir, "work");
   await mkdir(workDir, { recursive: true });
   const sweep = async () => {
@@ -72,7 +84,8 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
     popularityDigest = createHash("sha256").update(JSON.stringify([...popularity].sort())).digest("hex");
   }
   const derivedPopularity = popularity ? undefined : new DerivedPopularity((s, system, signal) => nix.popularity(s, system, signal), log);
-  const build = pipelineBuildFn({ nix, source, store, workDir, popularity, popularityDigest, derivedPopularity, layerBudget: config.layerBudget, writeParallelism: config.writeParallelism, policy: config.policy, builderId: config.builderId, ...parts.pipeline });
+  const cache = config.binaryCache ? await binaryCache(config, store, workDir) : undefined;
+  const build = pipelineBuildFn({ nix, source, store, workDir, popularity, popularityDigest, derivedPopularity, layerBudget: config.layerBudget, writeParallelism: config.writeParallelism, policy: config.policy, builderId: config.builderId, ...(cache ? { cache } : {}), ...parts.pipeline });
   const flights = new BuildFlights(
     async (spec, emit, signal) => {
       const started = Date.now();

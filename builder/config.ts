@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { storageConfigFromEnv, type StorageConfig } from "../common/storage/config.ts";
 import { parsePackageList, type BuildPolicy } from "./policy.ts";
 import { DEFAULT_ALLOWED_PATHS, listSetting } from "./nix/env.ts";
@@ -36,6 +36,13 @@ export interface BuilderConfig {
   grpcTls: { certFile: string; keyFile: string } | undefined;
   /** Connections the builder's port holds at once. */
   grpcMaxConnections: number;
+  /** Write every built image's store paths as a signed Nix binary cache (NIXPORT_BINARY_CACHE). */
+  binaryCache: boolean;
+  /** The cache's secret key file (NIXPORT_CACHE_SIGNING_KEY); generated there once when it is the default. */
+  cacheSigningKey: { file: string; generated: boolean };
+  /** Binary caches Nix may substitute from, and the public keys it trusts for them. */
+  substituters: string[];
+  trustedKeys: string[];
 }
 
 /** A whole-number setting (>= 0) from the environment. */
@@ -52,6 +59,11 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   if (raw === undefined || raw === "" || raw === "0") return false;
   if (raw === "1") return true;
   throw new Error(`${name} must be 1 or 0, got ${JSON.stringify(raw)}`);
+}
+
+/** A list split on spaces and commas only: URLs and `name:key` values hold colons. */
+function wordList(raw: string | undefined): string[] {
+  return (raw ?? "").split(/[\s,]+/).filter(Boolean);
 }
 
 function tlsFiles(env: NodeJS.ProcessEnv): BuilderConfig["grpcTls"] {
@@ -88,5 +100,11 @@ export function builderConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Buil
     nixPassEnv: listSetting(env.NIXPORT_NIX_ENV, []),
     nixAllowedPaths: listSetting(env.NIXPORT_NIX_ALLOWED_PATHS, DEFAULT_ALLOWED_PATHS),
     builderId: env.NIXPORT_BUILDER_ID || undefined,
+    binaryCache: env.NIXPORT_BINARY_CACHE === undefined || env.NIXPORT_BINARY_CACHE === "" || flag(env, "NIXPORT_BINARY_CACHE"),
+    cacheSigningKey: env.NIXPORT_CACHE_SIGNING_KEY
+      ? { file: resolve(env.NIXPORT_CACHE_SIGNING_KEY), generated: false }
+      : { file: join(dataDir, "keys", "nix-cache.secret"), generated: true },
+    substituters: wordList(env.NIXPORT_SUBSTITUTERS),
+    trustedKeys: wordList(env.NIXPORT_TRUSTED_KEYS),
   };
 }

@@ -34,6 +34,7 @@ import { checkClosureSize, checkPackages, type BuildPolicy } from "./policy.ts";
 import { planLayers, type PlannedLayer } from "./layers/plan.ts";
 import type { DerivedPopularity } from "./layers/derived-popularity.ts";
 import type { Popularity } from "./layers/popularity.ts";
+import type { NarCache } from "./cache/nar-writer.ts";
 import type { Nix, NixSystem } from "./nix/nix.ts";
 import type { PackageSource, ResolvedSource } from "./sources.ts";
 import { StorageError } from "../common/storage/errors.ts";
@@ -63,6 +64,8 @@ export interface PipelineDeps {
   layerFlights?: LayerFlights<LayerRecord>;
   /** The provenance's builder id (NIXPORT_BUILDER_ID). */
   builderId?: string;
+  /** The binary cache the closure's NARs and narinfos go to (builder/cache/); none when absent. */
+  cache?: NarCache;
   /** Test hook: runs between writing a layer file and uploading it. */
   beforeUpload?: (layer: WrittenLayer) => Promise<void>;
 }
@@ -156,6 +159,11 @@ async function buildFromSource(deps: PipelineDeps, spec: ImageSpec, source: Reso
       user: spec.user ?? "root",
       settings: spec.settings ?? {},
     });
+    if (deps.cache) {
+      phase({ type: "phase", phase: "writing_layers", message: "binary cache" });
+      const cache = deps.cache;
+      await storing("writing the binary cache", () => cache.write(graph.paths, signal));
+    }
     const formats: ManifestFormat[] = spec.formats === "both" ? ["docker", "oci"] : [spec.formats];
     if (spec.compression === "zstd" && formats.includes("docker")) throw new BuildError("invalid_argument", "zstd layers need the OCI manifest format");
     const configType = formats.includes("oci") ? "application/vnd.oci.image.config.v1+json" : "application/vnd.docker.container.image.v1+json";

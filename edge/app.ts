@@ -18,6 +18,8 @@ import { baseHandler } from "./routes/base.ts";
 import { blobHandler } from "./routes/blobs.ts";
 import type { EdgeConfig, RouteContext } from "./routes/context.ts";
 import { landingHandler } from "./routes/landing.ts";
+import { cacheInfoHandler, narHandler, narInfoHandler, publicKeyHandler } from "./routes/nix-cache.ts";
+import type { RecordReader } from "./storage/records.ts";
 import { CACHE_STATE, manifestHandler } from "./routes/manifests.ts";
 import { ALLOWED_METHODS, matchRoute } from "./routes/table.ts";
 import { tagsHandler } from "./routes/tags.ts";
@@ -29,6 +31,8 @@ export type { EdgeConfig } from "./routes/context.ts";
 
 export interface EdgeDeps {
   blobs: BlobReader;
+  /** The binary cache's records (same store as blobs); without it the cache routes answer 404. */
+  records?: RecordReader;
   builder: BuilderClient;
   tagCache: TagCache;
   config?: Partial<EdgeConfig>;
@@ -90,6 +94,7 @@ export function createEdge(deps: EdgeDeps): EdgeApp {
   const resolver = new TagResolver(resolverOptions);
   const rc: RouteContext = { blobs: rememberingPresence(deps.blobs), resolver, recent, config, manifests: new ManifestMemory(), names: new NameCheck(deps.builder, deps.now ?? Date.now) };
   if (deps.clientAddress) rc.clientAddress = deps.clientAddress;
+  if (deps.records) rc.records = deps.records;
 
   const app = new Hono();
   const accessLog = deps.accessLog;
@@ -162,6 +167,14 @@ async function dispatch(c: Context, rc: RouteContext): Promise<Response> {
       return tagsHandler(c, rc, route.name);
     case "referrers":
       return referrersHandler(c, rc, route.name, route.digest);
+    case "nix-cache-info":
+      return cacheInfoHandler();
+    case "nix-cache-public-key":
+      return publicKeyHandler(rc);
+    case "narinfo":
+      return narInfoHandler(rc, route.hash);
+    case "nar":
+      return narHandler(c, rc, route.file);
     case "unknown":
       throw errors.unknownRoute(pathname);
   }

@@ -71,6 +71,10 @@ export const errors = {
   },
   tooManyRequests: (message: string, retryAfterSeconds: number) =>
     new RegistryError(429, "TOOMANYREQUESTS", message, { retryAfterSeconds }, { "Retry-After": String(retryAfterSeconds) }),
+  /** A binary cache path (narinfo, NAR) the builder never wrote. */
+  cacheUnknown: (path: string) => new RegistryError(404, "BLOB_UNKNOWN", "not in this binary cache", { path: path.slice(0, 256) }),
+  /** A binary cache path that names no store hash or NAR file at all. */
+  cachePathInvalid: (path: string) => new RegistryError(400, "NAME_INVALID", "not a binary cache path", { path: path.slice(0, 256) }),
   internal: (message: string) => new RegistryError(500, "UNKNOWN", "internal error", { message }),
   /** A request the HTTP layer could not take apart (request line, headers, Host); status 400 or 431. */
   malformedRequest: (reason: string, status = 400) =>

@@ -35,6 +35,12 @@ export interface NixOptions {
   passEnv?: readonly string[];
   /** Host paths evaluation may read besides the package set (NIXPORT_NIX_ALLOWED_PATHS). */
   allowedPaths?: readonly string[];
+  /**
+   * Binary caches realisation may substitute from besides nix.conf's (NIXPORT_SUBSTITUTERS),
+   * and the keys their narinfos must be signed with (NIXPORT_TRUSTED_KEYS).
+   */
+  substituters?: readonly string[];
+  trustedKeys?: readonly string[];
   /** Called once per Nix process started: a hook for logs and for tests that count calls. */
   onInvoke?: (cmd: string, args: readonly string[]) => void;
 }
@@ -140,6 +146,7 @@ export class Nix {
       const onLog = this.opts.substituteOnly ? (line: string) => (collectToBuild(line, toBuild), opts.onLog?.(line)) : opts.onLog;
       const r = await this.nix("nix-build", [
         ...(this.opts.substituteOnly ? ["--max-jobs", "0"] : []),
+        ...this.substituterOptions(),
         ...this.common(source, system),
         "--argstr", "attrPathsJson", JSON.stringify(attrPaths),
         "--out-link", join(resolvePath(rootDir), "result"),
@@ -205,6 +212,15 @@ export class Nix {
       ...source.nixPath.flatMap((p) => ["-I", p]),
       "--argstr", "pkgsPath", source.pkgsPath,
       "--argstr", "system", system,
+    ];
+  }
+
+  /** extra-*: added to what nix.conf lists, never replacing it. */
+  private substituterOptions(): string[] {
+    const { substituters = [], trustedKeys = [] } = this.opts;
+    return [
+      ...(substituters.length ? ["--option", "extra-substituters", substituters.join(" ")] : []),
+      ...(trustedKeys.length ? ["--option", "extra-trusted-public-keys", trustedKeys.join(" ")] : []),
     ];
   }
 

@@ -2,7 +2,7 @@
  * Checks on what callers hand a store, done before any I/O: storage keys come only from the
  * layout in common/storage/layout.ts, so no key can name anything outside the store's root or prefix.
  */
-import { blobKey, imageRecordKey, InvalidKeyError, layerRecordKey, referrersRecordKey } from "../../common/storage/layout.ts";
+import { blobKey, CACHE_PUBLIC_KEY_KEY, imageRecordKey, InvalidKeyError, layerRecordKey, narInfoRecordKey, referrersRecordKey } from "../../common/storage/layout.ts";
 import type { ByteRange } from "./types.ts";
 
 export { InvalidKeyError };
@@ -15,19 +15,25 @@ export class RangeNotSatisfiableError extends Error {
 /** The storage key of a blob; throws InvalidKeyError unless `digest` is `sha256:<64 hex>`. */
 export const blobKeyOf = blobKey;
 
-const RECORD_RE = /^(layers|images|referrers)\/([^/]*)\.json$/;
+const RECORD_RE = /^(layers|images|referrers|nix-cache)\/([^/]*)\.json$/;
+const RECORD_KEYS: Record<string, (name: string) => string> = {
+  layers: layerRecordKey,
+  images: imageRecordKey,
+  referrers: (name) => referrersRecordKey(`sha256:${name}`),
+  "nix-cache": (name) => (name === "public-key" ? CACHE_PUBLIC_KEY_KEY : narInfoRecordKey(name)),
+};
 
 /**
- * `key` itself when it is exactly `layers/<layerKey>.json`, `images/<imageKey>.json` or
- * `referrers/<hex>.json` as the
- * layout builds them; InvalidKeyError for anything else (`..`, `/abs`, NUL, other folders).
+ * `key` itself when it is exactly a record key as the layout builds them (`layers/<layerKey>.json`,
+ * `images/<imageKey>.json`, `referrers/<hex>.json`, `nix-cache/<store hash>.json`,
+ * `nix-cache/public-key.json`); InvalidKeyError for anything else (`..`, `/abs`, NUL, other folders).
  */
 export function recordKeyOf(key: string): string {
   const m = RECORD_RE.exec(key);
   const name = m?.[2];
   if (m && name !== undefined) {
     try {
-      const rebuilt = m[1] === "layers" ? layerRecordKey(name) : m[1] === "images" ? imageRecordKey(name) : referrersRecordKey(`sha256:${name}`);
+      const rebuilt = RECORD_KEYS[m[1]!]!(name);
       if (rebuilt === key) return key;
     } catch {
       // falls through to the error below, which names the whole key

@@ -25,10 +25,11 @@ export type Env = Record<string, string | undefined>;
 
 /**
  * What else lives in NIXPORT_DATA: the builder's layer scratch (work/, swept of old entries),
- * GC roots, package-source mirrors, the Node edge's tag cache, the store's own temp files. A
+ * GC roots, package-source mirrors, the Node edge's tag cache, the binary cache's signing key
+ * (keys/), the store's own temp files. A
  * filesystem store's prefix must not put blobs among them.
  */
-const DATA_FOLDERS = new Set(["work", "gcroots", "sources", "tags", ".tmp"]);
+const DATA_FOLDERS = new Set(["work", "gcroots", "sources", "tags", "keys", ".tmp"]);
 
 /**
  * NIXPORT_DATA (default ./data), NIXPORT_S3_BUCKET / _ENDPOINT / _REGION (default us-east-1) /

@@ -5,6 +5,8 @@
  *   layers/<layerKey>.json   layer cache: store-path set → LayerRecord
  *   images/<imageKey>.json   manifest cache for immutable sources → ImageRecord
  *   referrers/<hex>.json     artifacts (SBOM, provenance) whose subject is manifest <hex> → ReferrersRecord
+ *   nix-cache/<hash>.json    binary cache: a store path's narinfo (its NAR is a blob) → NarInfoRecord
+ *   nix-cache/public-key.json the cache's public signing key → CachePublicKeyRecord
  *
  * A record is written only after everything it points to exists. A store may hold the layout
  * under a key prefix (NIXPORT_S3_PREFIX), the same for every reader and writer of it.
@@ -35,6 +37,22 @@ export function imageRecordKey(imageKey: string): string {
   if (!RECORD_KEY_RE.test(imageKey)) throw new InvalidKeyError(`invalid image key: ${JSON.stringify(imageKey)}`);
   return `images/${imageKey}.json`;
 }
+
+/** A store path's hash part: 32 characters of Nix's base32 alphabet (no e, o, u, t). */
+const STORE_HASH_RE = /^[0-9a-df-np-sv-z]{32}$/;
+
+export function isStoreHash(s: string): boolean {
+  return STORE_HASH_RE.test(s);
+}
+
+/** The narinfo record of the store path whose hash part is `storeHash`. */
+export function narInfoRecordKey(storeHash: string): string {
+  if (!isStoreHash(storeHash)) throw new InvalidKeyError(`invalid store hash: ${JSON.stringify(storeHash)}`);
+  return `nix-cache/${storeHash}.json`;
+}
+
+/** The record holding the binary cache's public key. */
+export const CACHE_PUBLIC_KEY_KEY = "nix-cache/public-key.json";
 
 const PREFIX_RE = /^([A-Za-z0-9._-]+\/)*$/;
 

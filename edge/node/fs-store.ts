@@ -1,7 +1,7 @@
 /**
  * The filesystem store for the all-in-one server: blobs at <root>/<prefix>blobs/sha256/<hex>,
- * the layout the builder's filesystem store writes (common/storage/layout.ts). No signer here,
- * so blob GETs stream through the edge, with Range.
+ * the layout the builder's filesystem store writes (common/storage/layout.ts), and the binary
+ * cache's records beside them. No signer here, so blob GETs stream through the edge, with Range.
  */
 import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -9,13 +9,14 @@ import { Readable } from "node:stream";
 import { diskFailure } from "../../common/storage/errors.ts";
 import { blobKey, layoutPrefix } from "../../common/storage/layout.ts";
 import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "../storage/types.ts";
+import { cacheRecordKey, parseRecord, type RecordReader } from "../storage/records.ts";
 
 function isMissing(err: unknown): boolean {
   const code = (err as { code?: string }).code;
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
-export class FsBlobReader implements BlobReader {
+export class FsBlobReader implements BlobReader, RecordReader {
   private readonly prefix: string;
 
   constructor(
@@ -69,5 +70,16 @@ export class FsBlobReader implements BlobReader {
     const nodeStream = handle.createReadStream(range ? { start: range.start, end: range.end } : {});
     const stream = Readable.toWeb(nodeStream) as unknown as ReadableStream<Uint8Array>;
     return range ? { digest, size: st.size, stream, range } : { digest, size: st.size, stream };
+  }
+
+  async getRecord<T>(key: string): Promise<T | null> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(join(this.root, this.prefix + cacheRecordKey(key)));
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw diskFailure(err);
+    }
+    return parseRecord<T>(key, bytes);
   }
 }

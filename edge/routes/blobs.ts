@@ -20,8 +20,11 @@ export async function blobHandler(c: Context, rc: RouteContext, name: string, ra
   const parsed = parseDigest(decodeSegment(rawDigest));
   if (!parsed.ok) throw errors.digestInvalid(parsed.reason);
   if (parsed.value.kind !== "digest") throw errors.blobUnknown(parsed.value.digest);
-  const digest = parsed.value.digest;
+  return blobAnswer(c, rc, parsed.value.digest);
+}
 
+/** The answer for a blob known by its digest: HEAD from metadata, GET a redirect or the bytes. */
+export async function blobAnswer(c: Context, rc: RouteContext, digest: string): Promise<Response> {
   if (c.req.method === "HEAD") {
     const info = await rc.blobs.stat(digest);
     if (!info) throw errors.blobUnknown(digest);

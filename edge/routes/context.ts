@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { NameCheck } from "../name-check.ts";
 import type { BlobReader } from "../storage/types.ts";
+import type { RecordReader } from "../storage/records.ts";
 import type { RecentBuilds } from "../recent.ts";
 import type { TagResolver } from "../resolve.ts";
 import type { ManifestMemory } from "../manifest-memory.ts";
@@ -27,6 +28,8 @@ export interface EdgeConfig {
 
 export interface RouteContext {
   blobs: BlobReader;
+  /** The binary cache's records (narinfo, public key); absent: the cache answers 404. */
+  records?: RecordReader;
   resolver: TagResolver;
   recent: RecentBuilds;
   config: EdgeConfig;

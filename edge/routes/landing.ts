@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import { API_VERSION, API_VERSION_HEADER } from "../api-version.ts";
 import type { RouteContext } from "./context.ts";
 import type { RecentBuild } from "../recent.ts";
+import { cachePublicKey } from "./nix-cache.ts";
 
 const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -64,10 +65,13 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .88rem; }
 /** Nothing may load or run: the page is text and inline styles. */
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-export function landingHandler(c: Context, rc: RouteContext): Response {
+export async function landingHandler(c: Context, rc: RouteContext): Promise<Response> {
   const host = (c.req.header("host") ?? "registry.example.com").slice(0, 255);
+  // The page stays up when storage does not answer; it just shows no key then.
+  const cacheKey = await cachePublicKey(rc).catch(() => null);
   const html = renderLanding({
     host,
+    cacheKey,
     source: rc.config.source,
     revision: rc.recent.lastRevision(),
     recent: rc.recent.list(),
@@ -89,6 +93,8 @@ export interface LandingData {
   source: string;
   revision: string | undefined;
   recent: readonly RecentBuild[];
+  /** The binary cache's public key, once a builder has written one. */
+  cacheKey?: string | null;
 }
 
 export function renderLanding(d: LandingData): string {
@@ -119,12 +125,24 @@ that runs as the user nonroot (65532) with its own home. Order and repetition
 of components do not change the image. podman, skopeo and containerd pull the same names.</p>
 <h2>Package source</h2>
 <p>${escapeHtml(d.source)}${d.revision ? `, revision <code>${escapeHtml(d.revision)}</code>` : ""}</p>
+${renderCache(h, d.cacheKey)}
 <h2>Recent builds</h2>
 ${renderRecent(d.recent)}
 <footer>The OCI distribution API (pull) is at <code>/v2/</code>.</footer>
 </body>
 </html>
 `;
+}
+
+/** How Nix uses this registry as a binary cache: every store path of every image built. */
+function renderCache(h: string, key: string | null | undefined): string {
+  if (!key) return "";
+  const k = escapeHtml(key);
+  return `<h2>Nix binary cache</h2>
+<p>Every store path of every image built here is also a signed Nix binary cache entry. Public key
+(also at <code>/nix-cache-public-key</code>):</p>
+<pre>${k}</pre>
+<pre>nix-store -r /nix/store/… --option substituters http://${h} --option trusted-public-keys ${k}</pre>`;
 }
 
 /** 2026-01-02 03:04:05 UTC: shorter than ISO 8601 with milliseconds, still unambiguous. */

@@ -11,6 +11,10 @@ export type Route =
   | { kind: "blob"; name: string; digest: string }
   | { kind: "tags"; name: string }
   | { kind: "referrers"; name: string; digest: string }
+  | { kind: "nix-cache-info" }
+  | { kind: "nix-cache-public-key" }
+  | { kind: "narinfo"; hash: string }
+  | { kind: "nar"; file: string }
   | { kind: "unknown" };
 
 interface Descriptor {
@@ -41,6 +45,11 @@ const descriptors: Descriptor[] = [
     pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/,
     build: (m) => ({ kind: "referrers", name: m[1] ?? "", digest: m[2] ?? "" }),
   },
+  // The Nix binary cache at the root, where Nix looks for it; the handlers check the names.
+  { kind: "nix-cache-info", pattern: /^\/nix-cache-info$/, build: () => ({ kind: "nix-cache-info" }) },
+  { kind: "nix-cache-public-key", pattern: /^\/nix-cache-public-key$/, build: () => ({ kind: "nix-cache-public-key" }) },
+  { kind: "narinfo", pattern: /^\/([^/]*)\.narinfo$/, build: (m) => ({ kind: "narinfo", hash: m[1] ?? "" }) },
+  { kind: "nar", pattern: /^\/(nar\/[^/]*)$/, build: (m) => ({ kind: "nar", file: m[1] ?? "" }) },
 ];
 
 /** Methods every route answers; the registry is pull-only. */

@@ -35,7 +35,7 @@ export function blobReaderFor(config: StorageConfig, parts: ReaderParts = {}): B
   return reader;
 }
 
-function s3Options(config: StorageConfig, parts: ReaderParts): S3ReaderOptions | null {
+export function s3Options(config: StorageConfig, parts: ReaderParts): S3ReaderOptions | null {
   const credentials = parts.credentials ?? (config.credentials ? staticCredentials(config.credentials) : undefined);
   if (!config.s3 || !credentials) return null;
   const o: S3ReaderOptions = { location: config.s3, prefix: config.prefix, credentials };

@@ -36,6 +36,14 @@ const rows: Row[] = [
   { name: "base with query", path: "/v2/?service=x&scope=y", status: 200 },
   { name: "base POST", method: "POST", path: "/v2/", status: 405, code: "UNSUPPORTED", expectHeaders: ALL_UNSUPPORTED },
   { name: "base OPTIONS", method: "OPTIONS", path: "/v2/", status: 405, code: "UNSUPPORTED" },
+  // The Nix binary cache (this edge has no cache records: only names are checked, then 404)
+  { name: "nix-cache-info", path: "/nix-cache-info", status: 200, expectHeaders: { "content-type": "text/x-nix-cache-info" } },
+  { name: "narinfo of a hash never written", path: `/${"0".repeat(32)}.narinfo`, status: 404, code: "BLOB_UNKNOWN" },
+  { name: "narinfo of no store hash", path: "/abc.narinfo", status: 400, code: "NAME_INVALID" },
+  { name: "narinfo outside Nix's base32", path: `/${"e".repeat(32)}.narinfo`, status: 400, code: "NAME_INVALID" },
+  { name: "NAR never written", path: `/nar/${"0".repeat(64)}.nar.zst`, status: 404, code: "BLOB_UNKNOWN" },
+  { name: "NAR of no NAR name", path: "/nar/x.nar", status: 400, code: "NAME_INVALID" },
+  { name: "public key before any cache", path: "/nix-cache-public-key", status: 404, code: "BLOB_UNKNOWN" },
   // Manifests by tag
   {
     name: "manifest by tag, default Docker",

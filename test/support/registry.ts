@@ -35,14 +35,18 @@ export interface RunningRegistry {
 
 /**
  * Starts the all-in-one server (`npm start`'s entry) as a child process over nix/testpkgs,
- * with its own data folder and free ports, and waits until it answers /v2/.
+ * with its own data folder and free ports, and waits until it answers /v2/. `wrap` runs it
+ * under another program (e.g. a shell that gives it a Nix store of its own first): the
+ * server's command line is appended as "$@".
  */
-export async function startRegistry(env: NodeJS.ProcessEnv = {}): Promise<RunningRegistry> {
+export async function startRegistry(env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<RunningRegistry> {
   const port = await freePort();
   const grpcPort = await freePort();
   const dataDir = env.NIXPORT_DATA ?? mkdtempSync(join(tmpdir(), "nixport-data-"));
   let output = "";
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", join(ROOT, "server/main.ts")], {
+  const command = [process.execPath, "--import", "tsx", join(ROOT, "server/main.ts")];
+  const [program, ...args] = [...wrap, ...command] as [string, ...string[]];
+  const child: ChildProcess = spawn(program, args, {
     cwd: ROOT,
     // Pulls wait for their build however loaded the machine (the 60 s default would answer a
     // slow cold build 503, which clients do not retry); tests of the pull wait set their own.

@@ -85,8 +85,9 @@ describe("landing page escaping", () => {
       source: "<s>",
       revision: "<r>",
       recent: [{ image: "<i>", at: 0, error: "<e>" }, { image: "ok", at: 0, digest: "<d>" }],
+      cacheKey: "<k>",
     });
-    expect(html).not.toMatch(/<(h|s|r|i|e|d)>/);
-    for (const v of ["&lt;h&gt;", "&lt;s&gt;", "&lt;r&gt;", "&lt;i&gt;", "&lt;e&gt;", "&lt;d&gt;"]) expect(html).toContain(v);
+    expect(html).not.toMatch(/<(h|s|r|i|e|d|k)>/);
+    for (const v of ["&lt;h&gt;", "&lt;s&gt;", "&lt;r&gt;", "&lt;i&gt;", "&lt;e&gt;", "&lt;d&gt;", "&lt;k&gt;"]) expect(html).toContain(v);
   });
 });
