@@ -9,7 +9,7 @@ import { MemoryBuilder } from "./memory-builder.ts";
 import { KVTagCache } from "../../edge/cache.ts";
 import { requestKey } from "../../common/image-request.ts";
 import { createWorker, type WorkerEnv } from "../../edge/worker.ts";
-import { blobKey } from "../../common/storage/layout.ts";
+import { blobKey, CACHE_PUBLIC_KEY_KEY, narInfoRecordKey } from "../../common/storage/layout.ts";
 import { KNOWN_PACKAGES, ociError } from "./harness.ts";
 
 const DOCKER = "application/vnd.docker.distribution.manifest.v2+json";
@@ -145,5 +145,39 @@ describe("createWorker with other bindings", () => {
     expect(res.status).toBe(500);
     expect(res.headers.get("docker-distribution-api-version")).toBe("registry/2.0");
     expect((await ociError(res)).code).toBe("UNKNOWN");
+  });
+});
+
+describe("Worker binary cache", () => {
+  const HASH = "433dl96qrgxi57d73gwi11dpa3h1h8nn";
+
+  it("serves the narinfo, the NAR and the public key the builder stored in R2", async () => {
+    const nar = new TextEncoder().encode("a compressed NAR");
+    const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", nar));
+    const hex = [...hash].map((b) => b.toString(16).padStart(2, "0")).join("");
+    await env.BLOBS.put(blobKey(`sha256:${hex}`), nar);
+    const record = {
+      storePath: `/nix/store/${HASH}-hello-2.12.1`, url: `nar/${hex}.nar.zst`, compression: "zstd",
+      fileHash: "sha256:x", fileSize: nar.byteLength, narHash: "sha256:y", narSize: 120,
+      references: [`/nix/store/${HASH}-hello-2.12.1`], sig: "nixport-1:c2ln",
+    };
+    await env.BLOBS.put(narInfoRecordKey(HASH), JSON.stringify(record));
+    await env.BLOBS.put(CACHE_PUBLIC_KEY_KEY, JSON.stringify({ publicKey: "nixport-1:cHVi" }));
+
+    const info = await SELF.fetch(`https://registry.test/${HASH}.narinfo`);
+    expect([info.status, info.headers.get("content-type")]).toEqual([200, "text/x-nix-narinfo"]);
+    const text = await info.text();
+    expect(text).toContain(`StorePath: /nix/store/${HASH}-hello-2.12.1\nURL: nar/${hex}.nar.zst\n`);
+    expect(text).toContain(`References: ${HASH}-hello-2.12.1\n`);
+    const body = await SELF.fetch(`https://registry.test/nar/${hex}.nar.zst`);
+    expect(new Uint8Array(await body.arrayBuffer())).toEqual(nar);
+    expect(await SELF.fetch("https://registry.test/nix-cache-public-key").then((r) => r.text())).toBe("nixport-1:cHVi\n");
+    expect(await SELF.fetch("https://registry.test/").then((r) => r.text())).toContain("nixport-1:cHVi");
+  });
+
+  it("answers 404 for a hash never written and 400 for one outside Nix's alphabet", async () => {
+    expect((await SELF.fetch(`https://registry.test/${"1".repeat(32)}.narinfo`)).status).toBe(404);
+    const bad = await SELF.fetch(`https://registry.test/${"u".repeat(32)}.narinfo`);
+    expect([bad.status, (await ociError(bad)).code]).toEqual([400, "NAME_INVALID"]);
   });
 });
