@@ -64,6 +64,12 @@ function setArch(arch: Arch): (d: Draft) => string | undefined {
 const META_PACKAGES: Record<string, readonly string[]> = { shell: SHELL_PACKAGES };
 
 /** Architecture and packages (sorted, de-duplicated) of a repository name; the tag is checked apart (isTag). */
+/**
+ * Whether a name picks its architecture (an `amd64` or `arm64` component): such a name is
+ * that one platform's image; any other is answered with an index of every platform.
+ */
+export const namesArch = (name: string): boolean => name.split("/").some((c) => c === "amd64" || c === "arm64");
+
 export function parseName(name: string): Parsed<ImageName> {
   if (name.length === 0) return fail("empty name");
   if (name.length > MAX_NAME_LENGTH) return fail(`name longer than ${MAX_NAME_LENGTH} characters`);

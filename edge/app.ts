@@ -68,6 +68,7 @@ export const DEFAULT_CONFIG: EdgeConfig = {
   // (README, "Pulls of images still building").
   pullWaitSeconds: 60,
   maxBuildsPerClient: 0,
+  platforms: ["amd64"],
 };
 
 export interface EdgeApp {

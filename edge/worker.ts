@@ -7,6 +7,8 @@
  *   BUILDER_URLS     builder base URLs, comma or space separated
  *   BUILDER_TOKEN    secret sent to the builders
  *   BUILDER_ALLOW_PLAINTEXT  "1" lets BUILDER_URLS use plain http:// beyond loopback
+ *   PLATFORMS         platforms a name without amd64/ or arm64/ is built for (linux/amd64,linux/arm64:
+ *                     a pull by tag gets an image index; default linux/amd64)
  *   PULL_WAIT_SECONDS how long a pull waits for its build before a 503 with Retry-After
  *   MAX_BUILDS_PER_CLIENT distinct builds one client address may have in flight (429 past it)
  *   PULL_CREDENTIALS, PULL_TOKEN_SECRET  optional pull authentication (secrets)
@@ -16,6 +18,7 @@
  *   S3_PREFIX        the layout's folder in the bucket (the builder's NIXPORT_S3_PREFIX), for
  *                    R2, S3 and public-URL redirects alike
  */
+import { parsePlatforms } from "../common/platforms.ts";
 import { isLoopbackHost } from "../common/loopback.ts";
 import { createApp, type EdgeDeps } from "./app.ts";
 import { parseCredentials, PullAuth } from "./auth.ts";
@@ -45,6 +48,7 @@ export interface WorkerEnv extends WorkerStorageVars {
   PULL_TOKEN_SECRET?: string;
   /** How long a pull waits for its build before a 503 with Retry-After (default 60). */
   PULL_WAIT_SECONDS?: string;
+  PLATFORMS?: string;
   /** Distinct builds one client address (CF-Connecting-IP) may have in flight (default: no cap). */
   MAX_BUILDS_PER_CLIENT?: string;
 }
@@ -92,6 +96,7 @@ export function depsFromEnv(env: WorkerEnv, makeBuilder: BuilderFactory): EdgeDe
   if (env.SOURCE) config.source = env.SOURCE;
   if (Number(env.PULL_WAIT_SECONDS) > 0) config.pullWaitSeconds = Number(env.PULL_WAIT_SECONDS);
   if (Number(env.MAX_BUILDS_PER_CLIENT) > 0) config.maxBuildsPerClient = Number(env.MAX_BUILDS_PER_CLIENT);
+  config.platforms = parsePlatforms(env.PLATFORMS, ["amd64"]);
   const records = recordReaderFor(storageConfigFromWorker(env), env.BLOBS ? { r2: env.BLOBS } : {});
   const deps: EdgeDeps = {
     ...(records ? { records } : {}),

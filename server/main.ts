@@ -7,6 +7,7 @@
  * One process rather than the builder as a child: a crash or a SIGKILL ends both at once
  * (no orphaned builder writing on), and logs, signals and the exit status are one by nature.
  */
+import { parsePlatforms } from "../common/platforms.ts";
 import { randomBytes } from "node:crypto";
 import { checkHost, createBuilder } from "../builder/builder.ts";
 import { builderConfigFromEnv } from "../builder/config.ts";
@@ -55,6 +56,8 @@ try {
       source: builder.source.description,
       ...(Number(env.NIXPORT_PULL_WAIT_SECONDS) > 0 ? { pullWaitSeconds: Number(env.NIXPORT_PULL_WAIT_SECONDS) } : {}),
       ...(Number(env.NIXPORT_MAX_BUILDS_PER_CLIENT) > 0 ? { maxBuildsPerClient: Number(env.NIXPORT_MAX_BUILDS_PER_CLIENT) } : {}),
+      // Default: the platform of this host, whose builder builds it.
+      platforms: parsePlatforms(env.NIXPORT_PLATFORMS, [process.arch === "arm64" ? "arm64" : "amd64"]),
     },
     accessLog: accessLogLines("nixport"),
     ...pullAuthFromEnv(env),

@@ -8,7 +8,7 @@ import type { TagResolver } from "../resolve.ts";
 import type { ManifestMemory } from "../manifest-memory.ts";
 import { parseName } from "../../common/names.ts";
 import { errors } from "../errors.ts";
-import type { ImageRequest } from "../../common/image-request.ts";
+import type { Arch, ImageRequest } from "../../common/image-request.ts";
 
 export interface EdgeConfig {
   /** What the packages come from, for people (e.g. "nixpkgs, nixos-unstable"). */
@@ -24,6 +24,11 @@ export interface EdgeConfig {
   pullWaitSeconds: number;
   /** Distinct builds one client address may have in flight before pulls get 429 (0: no cap). */
   maxBuildsPerClient: number;
+  /**
+   * Platforms a name without `amd64/` or `arm64/` is built for (NIXPORT_PLATFORMS): with
+   * several, a pull by tag gets an index of them all; the first is the default platform.
+   */
+  platforms: Arch[];
 }
 
 export interface RouteContext {

@@ -8,12 +8,13 @@ import type { ManifestRef } from "../cache.ts";
 import { manifestRefs } from "../cache.ts";
 import { API_VERSION, API_VERSION_HEADER } from "../api-version.ts";
 import { errors } from "../errors.ts";
-import { parseReference } from "../../common/names.ts";
+import { namesArch, parseReference } from "../../common/names.ts";
 import { readSmallBlob } from "../storage/types.ts";
 import type { Resolved } from "../resolve.ts";
 import type { ImageRequest } from "../../common/image-request.ts";
 import { type RouteContext, requireName } from "./context.ts";
-import { manifestMediaType, pickManifest } from "./media.ts";
+import { indexMediaType, manifestMediaType, pickManifest } from "./media.ts";
+import { platformIndex } from "./image-index.ts";
 import { decodeSegment } from "./table.ts";
 import { REFERRERS_TAG_RE, referrersTagResponse } from "./referrers.ts";
 
@@ -40,9 +41,24 @@ export async function manifestHandler(c: Context, rc: RouteContext, name: string
       // The referrers tag schema: no source revision is spelled so.
       const referrers = REFERRERS_TAG_RE.exec(ref.value.tag);
       if (referrers) return referrersTagResponse(c, rc, referrers[1]!);
-      return byTag(c, rc, { ...image, tag: ref.value.tag });
+      const req = { ...image, tag: ref.value.tag };
+      return namesArch(name) ? byTag(c, rc, req) : byPlatforms(c, rc, req);
     }
   }
+}
+
+/** A name without an architecture: an index of every platform, or the default one's manifest. */
+async function byPlatforms(c: Context, rc: RouteContext, req: ImageRequest): Promise<Response> {
+  const [first, ...others] = rc.config.platforms;
+  const type = indexMediaType(c.req.header("accept"));
+  if (!others.length || !type) return byTag(c, rc, { ...req, arch: first ?? req.arch });
+  const index = await platformIndex(rc, req, type, rc.clientAddress?.(c));
+  c.set(CACHE_STATE, index.state);
+  return manifestResponse(c, index.ref, index.bytes, {
+    "Cache-Control": index.immutable ? "public, max-age=86400" : "no-cache",
+    Vary: "Accept",
+    "X-Nixport-Cache": index.state,
+  });
 }
 
 async function byDigest(c: Context, rc: RouteContext, digest: string): Promise<Response> {

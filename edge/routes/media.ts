@@ -41,6 +41,16 @@ export function pickManifest<T extends ManifestRef>(refs: readonly T[], accept: 
   return refs.find((r) => r.mediaType === want) ?? refs[0];
 }
 
+/**
+ * The index format an Accept header takes: the OCI image index when it lists it, a Docker
+ * manifest list when it lists only that; null when it takes no index (one platform's manifest).
+ */
+export function indexMediaType(accept: string | undefined): typeof OCI_INDEX | typeof DOCKER_MANIFEST_LIST | null {
+  const types = acceptedTypes(accept);
+  if (types.has(OCI_INDEX)) return OCI_INDEX;
+  return types.has(DOCKER_MANIFEST_LIST) ? DOCKER_MANIFEST_LIST : null;
+}
+
 /** The media type of a stored manifest, or null when the bytes are not a manifest (a layer, a config). */
 export function manifestMediaType(bytes: Uint8Array): string | null {
   let doc: unknown;

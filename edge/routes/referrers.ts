@@ -59,7 +59,7 @@ export async function referrersTagResponse(c: Context, rc: RouteContext, hex: st
 }
 
 /** `sha256:<hex>` with WebCrypto, which Workers and Node both have. */
-async function digestOf(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+export async function digestOf(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return `sha256:${[...hash].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }

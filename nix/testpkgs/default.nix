@@ -332,6 +332,20 @@ let
       '';
     };
 
+    # Builds on x86_64 only: one platform of an index failing while the others build.
+    x86only = mkPkg {
+      pname = "x86only";
+      version = "1.0";
+      description = "A package that fails to build for aarch64-linux (for per-platform errors)";
+      script = ''
+        if [ "$(uname -m)" = aarch64 ]; then
+          echo "x86only.c:1:1: error: this package does not build for aarch64" >&2
+          exit 1
+        fi
+        mkbin x86only
+      '';
+    };
+
     python3Packages = import ./python-packages.nix { inherit mkPkg python3 cacert; };
 
     # Benchmark sets; see README.md. Plain sets and functions: not built by `nix-build` of

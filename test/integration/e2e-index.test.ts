@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { podman, skopeo } from "../support/clients.ts";
+import { startRegistry, type RunningRegistry } from "../support/registry.ts";
+
+// NIXPORT_PLATFORMS=linux/amd64,linux/arm64 on the all-in-one server: a pull by tag of a
+// name without an architecture answers an image index of both, built for real (arm64 under
+// qemu-user, `nix/setup-host.sh --arm64`), and each client gets its platform. Only hello
+// and a tiny failing package: every arm64 build step runs under emulation.
+let registry: RunningRegistry;
+const run = podman();
+
+const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
+const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
+const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
+
+beforeAll(async () => {
+  registry = await startRegistry({ NIXPORT_PLATFORMS: "linux/amd64,linux/arm64" });
+}, 60_000);
+afterAll(async () => {
+  await registry?.stop();
+});
+
+const get = (path: string, accept: string) => fetch(`http://${registry.host}/v2/${path}`, { headers: { accept } });
+
+/** The digest `name` (one platform's image) answers in `format`. */
+async function digestOf(name: string, format: string): Promise<string> {
+  const r = await get(`${name}/manifests/latest`, format);
+  expect(r.status).toBe(200);
+  expect(r.headers.get("content-type")).toBe(format);
+  return r.headers.get("docker-content-digest")!;
+}
+
+interface Index {
+  mediaType: string;
+  manifests: { mediaType: string; digest: string; size: number; platform: { architecture: string; os: string; variant?: string } }[];
+}
+
+describe("an image index of every configured platform", () => {
+  it("lists amd64 and arm64 with the digests of amd64/hello and arm64/hello, OCI or Docker as Accept asks", async () => {
+    const r = await get("hello/manifests/latest", `${OCI_INDEX}, ${OCI_MANIFEST}, ${DOCKER_MANIFEST}`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toBe(OCI_INDEX);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    const index = JSON.parse(new TextDecoder().decode(bytes)) as Index;
+    expect(index.manifests.map((m) => m.platform)).toEqual([
+      { architecture: "amd64", os: "linux" },
+      { architecture: "arm64", os: "linux", variant: "v8" },
+    ]);
+    expect(index.manifests.map((m) => m.digest)).toEqual([await digestOf("amd64/hello", OCI_MANIFEST), await digestOf("arm64/hello", OCI_MANIFEST)]);
+    // The index again by its digest: the same bytes.
+    const again = await get(`hello/manifests/${r.headers.get("docker-content-digest")}`, OCI_INDEX);
+    expect(new Uint8Array(await again.arrayBuffer())).toEqual(bytes);
+
+    const list = (await (await get("hello/manifests/latest", `${DOCKER_LIST}, ${DOCKER_MANIFEST}`)).json()) as Index;
+    expect(list.mediaType).toBe(DOCKER_LIST);
+    expect(list.manifests.map((m) => m.digest)).toEqual([await digestOf("amd64/hello", DOCKER_MANIFEST), await digestOf("arm64/hello", DOCKER_MANIFEST)]);
+  }, 600_000);
+
+  it("gives a client that takes no index the default platform's (amd64) manifest", async () => {
+    expect(await digestOf("hello", DOCKER_MANIFEST)).toBe(await digestOf("amd64/hello", DOCKER_MANIFEST));
+  }, 600_000);
+
+  it("podman --arch and skopeo --override-arch each get and run their platform", async () => {
+    const ref = `${registry.host}/hello:latest`;
+    for (const arch of ["arm64", "amd64"]) {
+      const r = await run(["run", "--rm", "--arch", arch, "--tls-verify=false", ref, "hello"]);
+      expect(r.stdout, r.stderr).toBe("Hello, world!\n");
+      const config = await skopeo(["inspect", "--config", "--override-arch", arch, "--tls-verify=false", `docker://${ref}`]);
+      expect(JSON.parse(config.stdout)).toMatchObject({ architecture: arch, os: "linux" });
+    }
+  }, 600_000);
+
+  it("fails the pull with the failing platform's error, named, when one platform does not build", async () => {
+    const r = await get("x86only/manifests/latest", OCI_INDEX);
+    expect(r.status).toBe(500);
+    const body = (await r.json()) as { errors: { code: string; message: string; detail: { platform: string; logTail?: string } }[] };
+    expect(body.errors[0]).toMatchObject({ code: "BUILD_FAILED", message: "linux/arm64: the image failed to build", detail: { platform: "linux/arm64" } });
+    expect(body.errors[0]!.detail.logTail).toContain("does not build for aarch64");
+    // Its amd64 image builds: only the index (and arm64/x86only) fails.
+    expect((await get("amd64/x86only/manifests/latest", OCI_MANIFEST)).status).toBe(200);
+  }, 600_000);
+});
