@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSecretKey, parseSecretKey } from "../../builder/cache/signing-key.ts";
 import { TESTPKGS } from "../support/nix.ts";
 import { startRegistry, type RunningRegistry } from "../support/registry.ts";
+import { startSwift, type SwiftS3 } from "../support/swift.ts";
 
 const exec = promisify(execFile);
 const OCI = "application/vnd.oci.image.manifest.v1+json";
@@ -117,4 +118,43 @@ describe("binary cache", () => {
       await second.stop();
     }
   }, 180_000);
+});
+
+describe("binary cache on S3 (Swift), under a prefix", () => {
+  let swift: SwiftS3;
+  let registry: RunningRegistry;
+  let scratch: string;
+
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), "nixport-cache-s3-"));
+    swift = await startSwift({ bucket: "nixport-cache" });
+    registry = await startRegistry({
+      NIXPORT_S3_BUCKET: swift.bucket,
+      NIXPORT_S3_ENDPOINT: swift.endpoint,
+      NIXPORT_S3_REGION: swift.region,
+      NIXPORT_S3_PREFIX: "team/cache",
+      AWS_ACCESS_KEY_ID: swift.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: swift.secretAccessKey,
+    });
+    await pull(registry, "hello");
+  }, 180_000);
+
+  afterAll(async () => {
+    await registry?.stop();
+    await swift?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it("NAR GETs redirect to presigned URLs, and a fresh store substitutes through them", async () => {
+    const hello = (await exec("nix-build", [TESTPKGS, "-A", "hello", "--no-out-link"])).stdout.trim();
+    const narinfo = await fetch(`${registry.url}/${hello.slice(11, 43)}.narinfo`).then((r) => r.text());
+    const url = /^URL: (.*)$/m.exec(narinfo)![1]!;
+    const res = await fetch(`${registry.url}/${url}`, { redirect: "manual" });
+    expect(res.status).toBe(307);
+    expect(new URL(res.headers.get("location")!).pathname).toBe(`/${swift.bucket}/team/cache/blobs/sha256/${url.slice(4, 68)}`);
+    const key = (await fetch(`${registry.url}/nix-cache-public-key`).then((r) => r.text())).trim();
+    const dir = join(scratch, "fresh");
+    await substitute(dir, registry.url, key, hello);
+    expect(await pathInfo([hello], dir)).toEqual(await pathInfo([hello]));
+  }, 120_000);
 });
