@@ -13,6 +13,8 @@ import { narCache, publishPublicKey, type NarCache } from "./cache/nar-writer.ts
 import { loadSigningKey } from "./cache/signing-key.ts";
 import { Nix } from "./nix/nix.ts";
 import { run } from "./nix/run.ts";
+import { nixSystems } from "./nix/systems.ts";
+import { toolEnv } from "./nix/env.ts";
 import { pipelineBuildFn, type PipelineDeps } from "./pipeline.ts";
 import { BuildFlights } from "./service/flights.ts";
 import { removeStale } from "./sweep.ts";
@@ -105,8 +107,11 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
     { maxConcurrent: config.maxBuilds, maxQueued: config.maxQueued, failureTtlMs: config.failureTtlMs, buildTimeoutMs: config.buildTimeoutMs },
   );
   let closing = false;
+  // Nix's configuration is read once: it does not change while the builder runs.
+  let systems: Promise<string[]> | undefined;
   const backend: BuilderBackend = {
     serving: () => !closing,
+    systems: () => (systems ??= nixSystems(toolEnv(env, config.nixPassEnv)).catch((e) => ((systems = undefined), Promise.reject(e)))),
     build: (spec, onEvent, signal, opts) => flights.run(spec, onEvent, signal, opts),
     async checkPackages(names, tag, signal) {
       const resolved = await source.resolve(tag, signal);

@@ -15,6 +15,7 @@ import { startGrpcServer } from "../builder/grpc/server.ts";
 import { jsonLog } from "../common/log.ts";
 import { stopOnSignals } from "../builder/shutdown.ts";
 import { connectBuilder } from "../edge/builder/connect.ts";
+import { routedBuilder } from "../edge/builder/chooser.ts";
 import { parseCredentials, PullAuth } from "../edge/auth.ts";
 import { accessLogLines } from "../edge/node/access-log.ts";
 import { createNodeEdge, listen } from "../edge/node/app.ts";
@@ -49,7 +50,8 @@ try {
     log,
   });
   const edge = createNodeEdge({
-    builder: connectBuilder({ baseUrl: `http://127.0.0.1:${grpc.port}`, token }),
+    // Routed like the Worker's builders: a platform this host's Nix cannot build is refused by name.
+    builder: routedBuilder(new Map([["local", connectBuilder({ baseUrl: `http://127.0.0.1:${grpc.port}`, token })]])),
     storage,
     ...(credentials ? { credentials } : {}),
     config: {

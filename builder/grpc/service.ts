@@ -144,6 +144,13 @@ export function builderRoutes(backend: BuilderBackend, log: Log) {
           throw toConnectError(e, log);
         }
       },
+      async getSystems() {
+        try {
+          return { systems: (await backend.systems?.()) ?? [] };
+        } catch (e) {
+          throw toConnectError(e, log);
+        }
+      },
     });
     router.service(Health, {
       async check() {

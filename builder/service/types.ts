@@ -65,6 +65,8 @@ export interface RunOptions {
 export interface BuilderBackend {
   build(spec: ImageSpec, onEvent: (e: BuildEvent) => void, signal: AbortSignal, opts?: RunOptions): Promise<ImageResult>;
   checkPackages(names: string[], tag: string, signal: AbortSignal): Promise<{ resolved: string[]; unknown: string[] }>;
+  /** The Nix systems this builder can build (GetSystems); absent: not reported. */
+  systems?(): Promise<string[]>;
   /** False while shutting down (health answers NOT_SERVING). */
   serving(): boolean;
 }

@@ -4,7 +4,9 @@
  * builder's caches and in-flight dedup serve it; adding or removing one builder moves only
  * the images that builder wins or won.
  */
-import { type ImageRequest, requestKey } from "../../common/image-request.ts";
+import { BuildError } from "../../common/build-error.ts";
+import { type Arch, type ImageRequest, requestKey } from "../../common/image-request.ts";
+import { NIX_SYSTEM, platformName } from "../../common/platforms.ts";
 import type { BuilderClient } from "./client.ts";
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
@@ -38,12 +40,35 @@ export function chooseByRendezvous(members: readonly string[], key: string): str
   return best;
 }
 
-/** One BuilderClient over several builders, each image routed to its rendezvous choice. */
-export function routedBuilder(builders: ReadonlyMap<string, BuilderClient>): BuilderClient {
+/** How long a builder's reported systems are trusted before they are asked again. */
+const SYSTEMS_TTL_MS = 5 * 60_000;
+
+/**
+ * One BuilderClient over several builders, each image routed to its rendezvous choice among
+ * the builders whose Nix builds its platform (an arm64 image goes to one with aarch64-linux).
+ * A builder that does not say (an older builder, or unreachable) counts as able.
+ */
+export function routedBuilder(builders: ReadonlyMap<string, BuilderClient>, now: () => number = Date.now): BuilderClient {
   const urls = [...builders.keys()];
+  const known = new Map<string, { at: number; systems: Promise<string[] | null> }>();
+  const systemsOf = (url: string): Promise<string[] | null> => {
+    const hit = known.get(url);
+    if (hit && now() - hit.at < SYSTEMS_TTL_MS) return hit.systems;
+    const client = builders.get(url);
+    const systems = client?.systems ? client.systems().catch(() => (known.delete(url), null)) : Promise.resolve(null);
+    known.set(url, { at: now(), systems });
+    return systems;
+  };
+  async function able(arch: Arch): Promise<string[]> {
+    const system = NIX_SYSTEM[arch];
+    const reported = await Promise.all(urls.map(systemsOf));
+    const out = urls.filter((_, i) => reported[i] === null || reported[i]!.includes(system));
+    if (!out.length) throw new BuildError("unavailable", `no builder builds ${platformName(arch)} (Nix system ${system})`, { retryAfterSeconds: 300 });
+    return out;
+  }
   return {
     async build(req: ImageRequest, opts) {
-      const client = builders.get(chooseByRendezvous(urls, requestKey(req)));
+      const client = builders.get(chooseByRendezvous(await able(req.arch), requestKey(req)));
       if (!client) throw new Error("unreachable: chosen builder missing");
       return client.build(req, opts);
     },

@@ -23,6 +23,8 @@ export interface BuildResult {
 
 export interface BuilderClient {
   build(req: ImageRequest, opts?: { signal?: AbortSignal }): Promise<BuildResult>;
+  /** The Nix systems the builder can build (aarch64-linux for arm64); absent: not known. */
+  systems?(): Promise<string[]>;
   /** The names of `packages` the package source at `tag` does not have (nothing is built). */
   checkPackages?(packages: string[], tag: string, opts?: { signal?: AbortSignal }): Promise<{ unknown: string[] }>;
 }

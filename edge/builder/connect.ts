@@ -74,6 +74,13 @@ export function connectBuilder(opts: ConnectBuilderOptions): BuilderClient {
         throw toBuildError(e);
       }
     },
+    async systems() {
+      try {
+        return (await client.getSystems({}, { headers, timeoutMs: 30_000 })).systems;
+      } catch (e) {
+        throw toBuildError(e);
+      }
+    },
     async checkPackages(packages: string[], tag: string, callOpts?: { signal?: AbortSignal }) {
       try {
         const r = await client.checkPackages({ packages, tag }, { headers, signal: callOpts?.signal, timeoutMs: 60_000 });

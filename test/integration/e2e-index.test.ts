@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { podman, skopeo } from "../support/clients.ts";
 import { startRegistry, type RunningRegistry } from "../support/registry.ts";
+import { connectBuilder } from "../../edge/builder/connect.ts";
 
 // NIXPORT_PLATFORMS=linux/amd64,linux/arm64 on the all-in-one server: a pull by tag of a
 // name without an architecture answers an image index of both, built for real (arm64 under
@@ -9,13 +10,14 @@ import { startRegistry, type RunningRegistry } from "../support/registry.ts";
 let registry: RunningRegistry;
 const run = podman();
 
+const TOKEN = "index-test-token";
 const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 const DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
 
 beforeAll(async () => {
-  registry = await startRegistry({ NIXPORT_PLATFORMS: "linux/amd64,linux/arm64" });
+  registry = await startRegistry({ NIXPORT_PLATFORMS: "linux/amd64,linux/arm64", NIXPORT_BUILDER_TOKEN: TOKEN, NIXPORT_GRPC_HOST: "127.0.0.1" });
 }, 60_000);
 afterAll(async () => {
   await registry?.stop();
@@ -79,5 +81,24 @@ describe("an image index of every configured platform", () => {
     expect(body.errors[0]!.detail.logTail).toContain("does not build for aarch64");
     // Its amd64 image builds: only the index (and arm64/x86only) fails.
     expect((await get("amd64/x86only/manifests/latest", OCI_MANIFEST)).status).toBe(200);
+  }, 600_000);
+
+  it("the builder reports the systems its Nix builds: its own and extra-platforms' aarch64-linux", async () => {
+    const builder = connectBuilder({ baseUrl: `http://127.0.0.1:${registry.grpcPort}`, token: TOKEN });
+    expect(await builder.systems!()).toEqual(expect.arrayContaining(["aarch64-linux", "x86_64-linux"]));
+  });
+
+  it("a platform no builder's Nix builds fails the index pull, named, and leaves the other platform's name working", async () => {
+    // This server's Nix has no extra-platforms: it builds x86_64-linux alone.
+    const amd64Only = await startRegistry({ NIXPORT_PLATFORMS: "linux/amd64,linux/arm64", NIX_CONFIG: "extra-platforms =" });
+    try {
+      const r = await fetch(`${amd64Only.url}/v2/hello/manifests/latest`, { headers: { accept: OCI_INDEX } });
+      expect(r.status).toBe(503);
+      const body = (await r.json()) as { errors: { code: string; message: string; detail: { platform: string } }[] };
+      expect(body.errors[0]).toMatchObject({ code: "UNAVAILABLE", message: "linux/arm64: the builder is unavailable: no builder builds linux/arm64 (Nix system aarch64-linux)", detail: { platform: "linux/arm64" } });
+      expect((await fetch(`${amd64Only.url}/v2/amd64/hello/manifests/latest`, { headers: { accept: OCI_MANIFEST } })).status).toBe(200);
+    } finally {
+      await amd64Only.stop();
+    }
   }, 600_000);
 });

@@ -76,4 +76,39 @@ describe("routedBuilder", () => {
     expect(seen.get(chosen)).toHaveLength(2);
     expect([...seen.keys()]).toEqual([chosen]);
   });
+
+  /** Builders that report `systems` (null: a builder that cannot say), recording what each builds. */
+  function reporting(systems: Record<string, string[] | null>) {
+    const seen: string[] = [];
+    let asked = 0;
+    const clients = new Map<string, BuilderClient>(
+      Object.entries(systems).map(([u, s]) => [
+        u,
+        {
+          build: async (req: ImageRequest) => (seen.push(`${u} ${req.arch}`), { manifests: [], ttlSeconds: null }),
+          systems: async () => (asked++, s ?? Promise.reject(new Error("unimplemented"))),
+        },
+      ]),
+    );
+    return { clients, seen, asked: () => asked };
+  }
+
+  it("sends each platform only to builders whose Nix builds it, asking each builder once", async () => {
+    const { clients, seen, asked } = reporting({ "http://x86": ["x86_64-linux"], "http://both": ["aarch64-linux", "x86_64-linux"] });
+    const routed = routedBuilder(clients);
+    for (const pkg of ["a", "b", "c", "d", "e", "f"]) await routed.build({ arch: "arm64", packages: [pkg], tag: "latest" });
+    expect(new Set(seen)).toEqual(new Set(["http://both arm64"]));
+    expect(asked()).toBe(2);
+  });
+
+  it("names the platform no builder builds; a builder that cannot say counts as able", async () => {
+    const { clients } = reporting({ "http://x86": ["x86_64-linux"] });
+    await expect(routedBuilder(clients).build({ arch: "arm64", packages: ["hello"], tag: "latest" })).rejects.toMatchObject({
+      kind: "unavailable",
+      message: "no builder builds linux/arm64 (Nix system aarch64-linux)",
+    });
+    const silent = reporting({ "http://old": null });
+    await routedBuilder(silent.clients).build({ arch: "arm64", packages: ["hello"], tag: "latest" });
+    expect(silent.seen).toEqual(["http://old arm64"]);
+  });
 });
