@@ -20,6 +20,10 @@ function bench(args: string[]) {
     encoding: "utf8",
     env: { ...process.env, NIXPORT_BENCH_DIR: join(scratch, "never-made", "bench") },
     maxBuffer: 16 << 20,
+    // spawnSync blocks vitest's own timeout: a suite that hangs is killed here and fails,
+    // instead of holding the whole test run until CI gives up.
+    timeout: 280_000,
+    killSignal: "SIGKILL",
   });
 }
 
@@ -32,7 +36,7 @@ describe("npm run bench -- SUITE --tiny --json", () => {
 
   it.each(suites)("%s runs and prints well-formed figures", (suite) => {
     const r = bench([suite, "--tiny", "--json"]);
-    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    expect(r.status, `${r.signal ? `killed by ${r.signal} after 280 s\n` : ""}${r.stderr.slice(-3000)}`).toBe(0);
     const figures = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as Figure);
     expect(figures.length).toBeGreaterThan(0);
     for (const f of figures) {
