@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { podman, skopeo } from "../support/clients.ts";
+import { podman, skopeo, startContainerd } from "../support/clients.ts";
+import { startDockerd } from "../support/docker.ts";
 import { startRegistry, type RunningRegistry } from "../support/registry.ts";
 import { connectBuilder } from "../../edge/builder/connect.ts";
 
@@ -70,6 +71,28 @@ describe("an image index of every configured platform", () => {
       expect(r.stdout, r.stderr).toBe("Hello, world!\n");
       const config = await skopeo(["inspect", "--config", "--override-arch", arch, "--tls-verify=false", `docker://${ref}`]);
       expect(JSON.parse(config.stdout)).toMatchObject({ architecture: arch, os: "linux" });
+    }
+  }, 600_000);
+
+  it("containerd --platform and docker --platform each pull their platform; docker runs the arm64 one", async () => {
+    const [containerd, engine] = await Promise.all([startContainerd(), startDockerd()]);
+    try {
+      const ref = `${registry.host}/hello:latest`;
+      const pulled = await containerd.ctr(["images", "pull", "--plain-http", "--platform", "linux/arm64", ref]);
+      expect(pulled.code, pulled.stderr + pulled.stdout).toBe(0);
+      // It fetched the arm64 manifest of the index, not the amd64 one.
+      const content = (await containerd.ctr(["content", "ls", "-q"])).stdout;
+      expect(content).toContain(await digestOf("arm64/hello", OCI_MANIFEST));
+      expect(content).not.toContain(await digestOf("amd64/hello", OCI_MANIFEST));
+
+      const pull = await engine.docker(["pull", "--platform", "linux/arm64", ref]);
+      expect(pull.code, pull.stderr).toBe(0);
+      const arch = await engine.docker(["image", "inspect", "--format", "{{.Architecture}}", ref]);
+      expect(arch.stdout.trim()).toBe("arm64");
+      const r = await engine.docker(["run", "--rm", "--network", "none", "--platform", "linux/arm64", ref, "hello"]);
+      expect(r.stdout, r.stderr).toBe("Hello, world!\n");
+    } finally {
+      await Promise.all([containerd.stop(), engine.stop()]);
     }
   }, 600_000);
 
