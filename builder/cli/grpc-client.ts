@@ -10,6 +10,8 @@ const PROTO_ROOT = fileURLToPath(new URL("../../proto/", import.meta.url));
 /** BuildEvent as proto-loader decodes it (enums as strings, 64-bit as strings, oneofs named). */
 export interface WireBuildEvent {
   event: "phase" | "log" | "layer" | "done";
+  /** "linux/arm64": the build's platform (empty from an older builder). */
+  platform: string;
   phase?: { phase: string; message: string; queuePosition: number };
   log?: { line: string };
   layer?: { index: number; count: number; digest: string; size: string; reused: boolean; storePaths: number };

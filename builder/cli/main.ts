@@ -2,10 +2,12 @@ import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type * as grpc from "@grpc/grpc-js";
 import { parseName } from "../../common/names.ts";
+import type { Arch } from "../../common/image-request.ts";
+import { platformName } from "../../common/platforms.ts";
 import { authMetadata, builderClient, callError, type BuilderGrpcClient, type WireBuildEvent, type WireDocument } from "./grpc-client.ts";
 import { Progress } from "./progress.ts";
 
-const USAGE = `usage: nixport-build --builder HOST:PORT [--token T] [--tag REF] [--oci] [--zstd] [--arch amd64|arm64]
+const USAGE = `usage: nixport-build --builder HOST:PORT [--token T] [--tag REF] [--oci] [--zstd] [--arch amd64|arm64|amd64,arm64]
                      [--registry HOST] [--sbom FILE] [--provenance FILE] [IMAGE SETTINGS] NAME...
 
 Builds an image on a nixport builder, showing progress, prints the manifest digest on stdout
@@ -14,6 +16,8 @@ and the reference to pull on stderr. NAME is an image name as a pull writes it
 docker pull REGISTRY/NAME gets, or package attribute paths (python3Packages.requests). The
 token may also come from NIXPORT_BUILDER_TOKEN, the registry from NIXPORT_REGISTRY.
 --sbom and --provenance write the image's SPDX 2.3 SBOM and its in-toto SLSA provenance to FILE.
+--arch amd64,arm64 builds both at once: progress, digests and errors each start with the
+platform (linux/arm64), and the exit code is 1 when any failed.
 
 Image settings (repeat a flag once per item, in order; an item starting with - as --cmd=-c):
   --entrypoint ARG   the command the image runs (repeat for its arguments)
@@ -78,48 +82,78 @@ export async function main(argv: string[], stdout: Out, stderr: Out, env: NodeJS
     return 0;
   }
   const builder = o.builder ?? env.NIXPORT_BUILDER;
-  if (!builder || args.positionals.length === 0 || !["amd64", "arm64"].includes(o.arch!)) {
+  const arches = [...new Set(o.arch!.split(",").map((a) => a.trim()))];
+  if (!builder || args.positionals.length === 0 || !arches.every((a) => a === "amd64" || a === "arm64")) {
     stderr.write(`${USAGE}\n`);
     return 2;
   }
+  const several = arches.length > 1;
+  if (several && (o.sbom || o.provenance)) {
+    stderr.write(`nixport-build: --sbom and --provenance take one --arch\n`);
+    return 2;
+  }
   const token = o.token ?? env.NIXPORT_BUILDER_TOKEN;
-  const progress = new Progress(stderr);
   const client = builderClient(builder);
+  const settings = settingsFromFlags(o);
+  const request = (arch: Arch) => ({
+    ...what(args.positionals, arch),
+    tag: o.tag,
+    ...(o.oci || o.zstd ? { manifestFormat: "MANIFEST_FORMAT_OCI" } : {}),
+    compression: o.zstd ? "COMPRESSION_ZSTD" : "COMPRESSION_GZIP",
+    // Ctrl-C at a terminal means stop, unless someone else wants the same image.
+    cancelIfAbandoned: true,
+    settings,
+  });
+  // Several platforms build in parallel, each line of their progress and results named.
+  const label = (arch: Arch) => (several ? `${platformName(arch)}: ` : "");
   try {
-    const settings = settingsFromFlags(o);
-    const request = {
-      ...what(args.positionals, o.arch!),
-      tag: o.tag,
-      ...(o.oci || o.zstd ? { manifestFormat: "MANIFEST_FORMAT_OCI" } : {}),
-      compression: o.zstd ? "COMPRESSION_ZSTD" : "COMPRESSION_GZIP",
-      // Ctrl-C at a terminal means stop, unless someone else wants the same image.
-      cancelIfAbandoned: true,
-      settings,
-    };
-    const done = await build(client, request, token, progress);
-    progress.finish();
-    const m = done.manifests[0]!;
-    // A pull of the name gets the image without settings: one with settings is pulled by digest.
-    const pinned = JSON.stringify(settings) !== JSON.stringify(settingsFromFlags({}));
-    const reference = done.image ? `${o.registry ?? env.NIXPORT_REGISTRY ?? "<registry>"}/${done.image}${pinned ? `@${m.digest}` : `:${o.tag}`}` : undefined;
-    await writeDocument(o.sbom, done.sbom, "SBOM");
-    await writeDocument(o.provenance, done.provenance, "provenance");
-    const documents = { sbom: done.sbom?.digest, provenance: done.provenance?.digest };
-    if (o.json) stdout.write(`${JSON.stringify({ digest: m.digest, mediaType: m.mediaType, size: Number(m.size), revision: done.revision, image: done.image, reference, ...documents })}\n`);
-    else stdout.write(`${m.digest}\n`);
-    if (reference) stderr.write(`pull: ${reference}\n`);
-    return 0;
+    const results = await Promise.allSettled(
+      arches.map(async (arch) => {
+        const progress = new Progress(stderr, label(arch));
+        try {
+          return await build(client, request(arch), token, progress);
+        } finally {
+          progress.finish();
+        }
+      }),
+    );
+    let failed = false;
+    for (const [i, r] of results.entries()) {
+      const arch = arches[i]!;
+      if (r.status === "rejected") {
+        failed = true;
+        reportError(stderr, label(arch), r.reason);
+        continue;
+      }
+      const done = r.value;
+      const m = done.manifests[0]!;
+      // A pull of the name gets the image without settings: one with settings is pulled by digest.
+      const pinned = JSON.stringify(settings) !== JSON.stringify(settingsFromFlags({}));
+      const reference = done.image ? `${o.registry ?? env.NIXPORT_REGISTRY ?? "<registry>"}/${done.image}${pinned ? `@${m.digest}` : `:${o.tag}`}` : undefined;
+      await writeDocument(o.sbom, done.sbom, "SBOM");
+      await writeDocument(o.provenance, done.provenance, "provenance");
+      const documents = { sbom: done.sbom?.digest, provenance: done.provenance?.digest };
+      const platform = several ? { platform: platformName(arch) } : {};
+      if (o.json) stdout.write(`${JSON.stringify({ ...platform, digest: m.digest, mediaType: m.mediaType, size: Number(m.size), revision: done.revision, image: done.image, reference, ...documents })}\n`);
+      else stdout.write(`${several ? `${platformName(arch)} ` : ""}${m.digest}\n`);
+      if (reference) stderr.write(`${label(arch)}pull: ${reference}\n`);
+    }
+    return failed ? 1 : 0;
   } catch (e) {
-    progress.finish();
-    const err = e as grpc.ServiceError;
-    const { message, detail: d } = err.metadata ? callError(err) : { message: err.message, detail: undefined };
-    stderr.write(`nixport-build: ${message}\n`);
-    if (d?.derivation) stderr.write(`failed derivation: ${d.derivation}\n`);
-    if (d?.logTail) stderr.write(`${d.logTail.trimEnd()}\n`);
+    reportError(stderr, "", e);
     return 1;
   } finally {
     client.close();
   }
+}
+
+/** A failed call as the CLI prints it: the message, then the failing derivation and its log tail. */
+function reportError(stderr: Out, label: string, e: unknown): void {
+  const err = e as grpc.ServiceError;
+  const { message, detail: d } = err.metadata ? callError(err) : { message: err.message, detail: undefined };
+  stderr.write(`nixport-build: ${label}${message}\n`);
+  if (d?.derivation) stderr.write(`${label}failed derivation: ${d.derivation}\n`);
+  if (d?.logTail) stderr.write(`${d.logTail.trimEnd()}\n`);
 }
 
 /** Writes a document the builder sent to `file` (when asked for). */
@@ -134,7 +168,7 @@ async function writeDocument(file: string | undefined, doc: WireDocument | null,
  * registry's grammar (so the builder reads it exactly as a pull is read), else package
  * attribute paths (camelCase and other spellings no repository name allows).
  */
-function what(positionals: string[], arch: string): { image: string } | { packages: string[]; architecture: string } {
+function what(positionals: string[], arch: Arch): { image: string } | { packages: string[]; architecture: string } {
   const name = positionals.join("/");
   if (parseName(name).ok) return { image: arch === "arm64" ? `arm64/${name}` : name };
   return { packages: positionals, architecture: arch === "arm64" ? "ARCHITECTURE_ARM64" : "ARCHITECTURE_AMD64" };

@@ -17,7 +17,11 @@ const PHASE_NAMES: Record<string, string> = {
   PHASE_DONE: "done",
 };
 
-/** Build progress: one redrawn status line with a bar on a terminal, plain lines otherwise. */
+/**
+ * Build progress: one redrawn status line with a bar on a terminal, plain lines otherwise.
+ * With a `prefix` (one of several platforms built at once) always plain lines, each starting
+ * with it: redrawn lines of parallel builds would overwrite each other.
+ */
 export class Progress {
   private phase = "";
   private layersDone = 0;
@@ -25,7 +29,14 @@ export class Progress {
   private bytes = 0;
   private drawn = false;
 
-  constructor(private readonly out: Out) {}
+  private readonly out: Out;
+
+  constructor(
+    out: Out,
+    private readonly prefix = "",
+  ) {
+    this.out = prefix ? { write: (t) => out.write(t) } : out;
+  }
 
   event(e: WireBuildEvent): void {
     if (e.event === "phase" && e.phase) {
@@ -50,7 +61,7 @@ export class Progress {
 
   private line(s: string): void {
     if (this.out.isTTY) return;
-    this.out.write(`${s}\n`);
+    this.out.write(`${this.prefix}${s}\n`);
   }
 
   private draw(): void {

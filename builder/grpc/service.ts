@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { platformName } from "../../common/platforms.ts";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import {
   Architecture,
@@ -111,7 +112,9 @@ async function* buildStream(backend: BuilderBackend, req: BuildRequest, ctx: Han
   let wake: (() => void) | undefined;
   let finished = false;
   let failure: unknown;
+  const platform = platformName(spec.arch);
   const push = (ev: PbBuildEvent) => {
+    ev.platform = platform;
     pending.push(ev);
     wake?.();
   };

@@ -2,7 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { podman, skopeo, startContainerd } from "../support/clients.ts";
 import { startDockerd } from "../support/docker.ts";
 import { startRegistry, type RunningRegistry } from "../support/registry.ts";
+import { execFile } from "node:child_process";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { connectBuilder } from "../../edge/builder/connect.ts";
+import { Architecture, BuilderService } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
 
 // NIXPORT_PLATFORMS=linux/amd64,linux/arm64 on the all-in-one server: a pull by tag of a
 // name without an architecture answers an image index of both, built for real (arm64 under
@@ -23,6 +27,14 @@ beforeAll(async () => {
 afterAll(async () => {
   await registry?.stop();
 });
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+const cli = (...args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+    execFile(process.execPath, [`${ROOT}builder/cli/bin.mjs`, "--builder", `127.0.0.1:${registry.grpcPort}`, "--token", TOKEN, ...args], (err, stdout, stderr) =>
+      resolve({ code: err ? 1 : 0, stdout, stderr }),
+    ),
+  );
 
 const get = (path: string, accept: string) => fetch(`http://${registry.host}/v2/${path}`, { headers: { accept } });
 
@@ -123,5 +135,27 @@ describe("an image index of every configured platform", () => {
     } finally {
       await amd64Only.stop();
     }
+  }, 600_000);
+
+  it("every event of a build's gRPC stream names its platform", async () => {
+    const client = createClient(BuilderService, createConnectTransport({ baseUrl: `http://127.0.0.1:${registry.grpcPort}`, httpVersion: "1.1" }));
+    const platforms = new Set<string>();
+    for await (const ev of client.build({ packages: ["hello"], architecture: Architecture.ARM64 }, { headers: { authorization: `Bearer ${TOKEN}` } })) platforms.add(ev.platform);
+    expect([...platforms]).toEqual(["linux/arm64"]);
+  }, 600_000);
+
+  it("nixport-build --arch amd64,arm64 builds both, each digest, progress line and error named by platform", async () => {
+    const both = await cli("--arch", "amd64,arm64", "hello");
+    expect(both.code, both.stderr).toBe(0);
+    expect(both.stdout).toBe(`linux/amd64 ${await digestOf("amd64/hello", DOCKER_MANIFEST)}\nlinux/arm64 ${await digestOf("arm64/hello", DOCKER_MANIFEST)}\n`);
+    expect(both.stderr).toMatch(/^linux\/arm64: done: /m);
+    expect(both.stderr).toMatch(/^linux\/amd64: done: /m);
+
+    const one = await cli("--arch", "amd64,arm64", "x86only");
+    expect(one.code).toBe(1);
+    expect(one.stdout).toMatch(/^linux\/amd64 sha256:[a-f0-9]{64}\n$/);
+    expect(one.stderr).toMatch(/^nixport-build: linux\/arm64: /m);
+    expect(one.stderr).not.toMatch(/^nixport-build: linux\/amd64: /m);
+    expect(one.stderr).toContain("does not build for aarch64");
   }, 600_000);
 });
