@@ -23,8 +23,9 @@ import { compared, figure } from "./report.ts";
 import type { Figure, SuiteContext } from "./report.ts";
 import { benchDir } from "./scratch.ts";
 
-const FULL = { parts: 8, partMB: 8, images: 20, pulls: 50 };
-const TINY = { parts: 4, partMB: 1, images: 4, pulls: 8 };
+// pullSeconds bounds each pull, so one that hangs counts as failed instead of stalling the run.
+const FULL = { parts: 8, partMB: 8, images: 20, pulls: 50, pullSeconds: 1800 };
+const TINY = { parts: 4, partMB: 1, images: 4, pulls: 8, pullSeconds: 120 };
 type Sizes = typeof FULL;
 const ACCEPT = "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
 
@@ -87,13 +88,14 @@ async function registry(pkgs: string, work: string, swift: SwiftS3 | undefined):
 }
 
 /** One pull as a registry client makes it: the manifest, then every blob; false when anything failed. */
-async function pull(url: string, image: string): Promise<boolean> {
+async function pull(url: string, image: string, seconds: number): Promise<boolean> {
+  const signal = AbortSignal.timeout(seconds * 1000);
   try {
-    const res = await fetch(`${url}/v2/${image}/manifests/latest`, { headers: { Accept: ACCEPT } });
+    const res = await fetch(`${url}/v2/${image}/manifests/latest`, { headers: { Accept: ACCEPT }, signal });
     if (res.status !== 200) return false;
     const manifest = (await res.json()) as { config: { digest: string }; layers: { digest: string; size: number }[] };
     for (const blob of [manifest.config, ...manifest.layers]) {
-      const b = await fetch(`${url}/v2/${image}/blobs/${blob.digest}`);
+      const b = await fetch(`${url}/v2/${image}/blobs/${blob.digest}`, { signal });
       if (b.status !== 200) return false;
       await b.arrayBuffer();
     }
@@ -116,10 +118,10 @@ async function round(ctx: SuiteContext, sizes: Sizes, work: string, swift: Swift
   try {
     const started = performance.now();
     let ok: boolean[];
-    if (concurrent) ok = await Promise.all(Array.from({ length: sizes.pulls }, (_, i) => pull(r.url, set.images[i % set.images.length]!)));
+    if (concurrent) ok = await Promise.all(Array.from({ length: sizes.pulls }, (_, i) => pull(r.url, set.images[i % set.images.length]!, sizes.pullSeconds)));
     else {
       ok = [];
-      for (const image of set.images) ok.push(await pull(r.url, image));
+      for (const image of set.images) ok.push(await pull(r.url, image, sizes.pullSeconds));
     }
     const seconds = (performance.now() - started) / 1000;
     const writes = [...r.uploads.values()];
