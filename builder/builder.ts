@@ -14,6 +14,7 @@ import { loadSigningKey } from "./cache/signing-key.ts";
 import { Nix } from "./nix/nix.ts";
 import { run } from "./nix/run.ts";
 import { nixSystems } from "./nix/systems.ts";
+import { writeIndex } from "./image/index-writer.ts";
 import { toolEnv } from "./nix/env.ts";
 import { pipelineBuildFn, type PipelineDeps } from "./pipeline.ts";
 import { BuildFlights } from "./service/flights.ts";
@@ -111,6 +112,7 @@ export async function createBuilder(config: BuilderConfig, env: NodeJS.ProcessEn
   let systems: Promise<string[]> | undefined;
   const backend: BuilderBackend = {
     serving: () => !closing,
+    writeIndex: (type, entries) => writeIndex(store, type, entries),
     systems: () => (systems ??= nixSystems(toolEnv(env, config.nixPassEnv)).catch((e) => ((systems = undefined), Promise.reject(e)))),
     build: (spec, onEvent, signal, opts) => flights.run(spec, onEvent, signal, opts),
     async checkPackages(names, tag, signal) {

@@ -93,7 +93,7 @@ export function createEdge(deps: EdgeDeps): EdgeApp {
     onCacheError: (err) => log("tag cache failed", err),
   };
   const resolver = new TagResolver(resolverOptions);
-  const rc: RouteContext = { blobs: rememberingPresence(deps.blobs), resolver, recent, config, manifests: new ManifestMemory(), names: new NameCheck(deps.builder, deps.now ?? Date.now) };
+  const rc: RouteContext = { blobs: rememberingPresence(deps.blobs), builder: deps.builder, resolver, recent, config, manifests: new ManifestMemory(), names: new NameCheck(deps.builder, deps.now ?? Date.now) };
   if (deps.clientAddress) rc.clientAddress = deps.clientAddress;
   if (deps.records) rc.records = deps.records;
 

@@ -147,6 +147,20 @@ export function builderRoutes(backend: BuilderBackend, log: Log) {
           throw toConnectError(e, log);
         }
       },
+      async writeIndex(req) {
+        try {
+          if (!backend.writeIndex) throw new BuildError("invalid_argument", "this builder stores no indexes");
+          const entries = req.entries.map((e) => {
+            const arch = ARCH_OF[e.architecture];
+            if (!arch) throw new BuildError("invalid_argument", "unknown architecture");
+            return { arch, mediaType: e.mediaType, digest: e.digest, size: Number(e.size) };
+          });
+          const r = await backend.writeIndex(req.mediaType, entries);
+          return { digest: r.digest, size: BigInt(r.size) };
+        } catch (e) {
+          throw toConnectError(e, log);
+        }
+      },
       async getSystems() {
         try {
           return { systems: (await backend.systems?.()) ?? [] };

@@ -2,6 +2,7 @@
  * The build service's own words for requests, progress and results, and the backend the
  * gRPC service serves (the gRPC layer maps them to the proto).
  */
+import type { IndexEntry } from "../../common/image-index.ts";
 import type { ImageRequest, WriteOptions } from "../../common/image-request.ts";
 
 export type { Arch, LayerCompression, ManifestFormats } from "../../common/image-request.ts";
@@ -67,6 +68,8 @@ export interface BuilderBackend {
   checkPackages(names: string[], tag: string, signal: AbortSignal): Promise<{ resolved: string[]; unknown: string[] }>;
   /** The Nix systems this builder can build (GetSystems); absent: not reported. */
   systems?(): Promise<string[]>;
+  /** Stores an image index over manifests the store holds (WriteIndex); absent: not offered. */
+  writeIndex?(type: string, entries: IndexEntry[]): Promise<{ digest: string; size: number }>;
   /** False while shutting down (health answers NOT_SERVING). */
   serving(): boolean;
 }

@@ -72,6 +72,12 @@ export function routedBuilder(builders: ReadonlyMap<string, BuilderClient>, now:
       if (!client) throw new Error("unreachable: chosen builder missing");
       return client.build(req, opts);
     },
+    async writeIndex(type, entries) {
+      // The builders share one store: any of them can; the same index goes to the same one.
+      const client = builders.get(chooseByRendezvous(urls, entries.map((e) => e.digest).join(",")));
+      if (!client?.writeIndex) throw new BuildError("unavailable", "the builder stores no indexes");
+      return client.writeIndex(type, entries);
+    },
     async checkPackages(packages, tag, opts) {
       // Every builder serves the same package source: ask the one that builds these.
       const client = builders.get(chooseByRendezvous(urls, requestKey({ arch: "amd64", packages, tag })));

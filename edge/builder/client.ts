@@ -4,6 +4,7 @@
  */
 import { BuildError } from "../../common/build-error.ts";
 import type { ImageRequest } from "../../common/image-request.ts";
+import type { IndexEntry, IndexType } from "../../common/image-index.ts";
 
 export interface BuiltManifest {
   digest: string;
@@ -25,6 +26,8 @@ export interface BuilderClient {
   build(req: ImageRequest, opts?: { signal?: AbortSignal }): Promise<BuildResult>;
   /** The Nix systems the builder can build (aarch64-linux for arm64); absent: not known. */
   systems?(): Promise<string[]>;
+  /** Stores an image index over stored manifests, so every edge serves it by digest. */
+  writeIndex?(type: IndexType, entries: IndexEntry[]): Promise<{ digest: string; size: number }>;
   /** The names of `packages` the package source at `tag` does not have (nothing is built). */
   checkPackages?(packages: string[], tag: string, opts?: { signal?: AbortSignal }): Promise<{ unknown: string[] }>;
 }

@@ -74,6 +74,15 @@ export function connectBuilder(opts: ConnectBuilderOptions): BuilderClient {
         throw toBuildError(e);
       }
     },
+    async writeIndex(type, entries) {
+      try {
+        const wire = entries.map((e) => ({ architecture: e.arch === "arm64" ? Architecture.ARM64 : Architecture.AMD64, mediaType: e.mediaType, digest: e.digest, size: BigInt(e.size) }));
+        const r = await client.writeIndex({ mediaType: type, entries: wire }, { headers, timeoutMs: 60_000 });
+        return { digest: r.digest, size: Number(r.size) };
+      } catch (e) {
+        throw toBuildError(e);
+      }
+    },
     async systems() {
       try {
         return (await client.getSystems({}, { headers, timeoutMs: 30_000 })).systems;

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { NameCheck } from "../name-check.ts";
 import type { BlobReader } from "../storage/types.ts";
+import type { BuilderClient } from "../builder/client.ts";
 import type { RecordReader } from "../storage/records.ts";
 import type { RecentBuilds } from "../recent.ts";
 import type { TagResolver } from "../resolve.ts";
@@ -33,6 +34,8 @@ export interface EdgeConfig {
 
 export interface RouteContext {
   blobs: BlobReader;
+  /** For what a pull asks of builders beyond builds (storing an image index). */
+  builder: BuilderClient;
   /** The binary cache's records (narinfo, public key); absent: the cache answers 404. */
   records?: RecordReader;
   resolver: TagResolver;

@@ -4,15 +4,15 @@
  * as its `arm64/` or `amd64/` name is, so the entries are those images' digests), listed in
  * an OCI image index or a Docker manifest list.
  */
-import { canonicalJsonBytes } from "../../common/canonical-json.ts";
+import { imageIndexBytes, type IndexEntry, type IndexType } from "../../common/image-index.ts";
 import type { Arch, ImageRequest } from "../../common/image-request.ts";
-import { ociPlatform, platformName } from "../../common/platforms.ts";
+import { platformName } from "../../common/platforms.ts";
 import { manifestRefs, type ManifestRef } from "../cache.ts";
 import { RegistryError } from "../errors.ts";
 import type { Resolved } from "../resolve.ts";
 import type { RouteContext } from "./context.ts";
 import { digestOf } from "./referrers.ts";
-import { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST, type DOCKER_MANIFEST_LIST } from "./media.ts";
+import { DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST } from "./media.ts";
 
 export interface PlatformIndex {
   ref: ManifestRef;
@@ -23,8 +23,6 @@ export interface PlatformIndex {
   immutable: boolean;
 }
 
-type IndexType = typeof OCI_INDEX | typeof DOCKER_MANIFEST_LIST;
-
 export async function platformIndex(rc: RouteContext, req: ImageRequest, type: IndexType, client: string | undefined): Promise<PlatformIndex> {
   const arches = rc.config.platforms;
   const settled = await Promise.allSettled(arches.map((arch) => rc.resolver.resolve({ ...req, arch }, { client })));
@@ -33,23 +31,29 @@ export async function platformIndex(rc: RouteContext, req: ImageRequest, type: I
   if (failed >= 0) throw named(arches[failed]!, (settled[failed] as PromiseRejectedResult).reason);
   const resolved = settled.map((s) => (s as PromiseFulfilledResult<Resolved>).value);
   const entryType = type === OCI_INDEX ? OCI_MANIFEST : DOCKER_MANIFEST;
-  const doc = {
-    schemaVersion: 2,
-    mediaType: type,
-    manifests: resolved.map((r, i) => entry(arches[i]!, manifestRefs(r.entry), entryType)),
-  };
-  const bytes = canonicalJsonBytes(doc) as Uint8Array<ArrayBuffer>;
+  const entries = resolved.map((r, i) => entry(arches[i]!, manifestRefs(r.entry), entryType));
+  const bytes = imageIndexBytes(type, entries) as Uint8Array<ArrayBuffer>;
   const digest = await digestOf(bytes);
-  // By digest it is served from memory: clients fetch the index again by its digest.
+  await stored(rc, digest, type, entries);
   rc.manifests.put(digest, bytes);
   const state = resolved.some((r) => r.built) ? "miss" : resolved.some((r) => r.stale) ? "stale" : "hit";
   const immutable = resolved.every((r) => r.entry.expires === null && !r.stale);
   return { ref: { digest, mediaType: type, size: bytes.byteLength }, bytes, state, immutable };
 }
 
-function entry(arch: Arch, refs: ManifestRef[], type: string) {
+function entry(arch: Arch, refs: ManifestRef[], type: string): IndexEntry {
   const ref = refs.find((r) => r.mediaType === type) ?? refs[0]!;
-  return { mediaType: ref.mediaType, digest: ref.digest, size: ref.size, platform: ociPlatform(arch) };
+  return { arch, mediaType: ref.mediaType, digest: ref.digest, size: ref.size };
+}
+
+/**
+ * Clients fetch the index again by its digest, maybe from another edge (Worker isolate):
+ * a builder stores it the first time, once per edge. Without one that can, this edge serves
+ * it from memory alone.
+ */
+async function stored(rc: RouteContext, digest: string, type: IndexType, entries: IndexEntry[]): Promise<void> {
+  if (rc.manifests.get(digest) || !rc.builder.writeIndex || (await rc.blobs.stat(digest))) return;
+  await rc.builder.writeIndex(type, entries).catch(() => undefined);
 }
 
 /** The platform's error, its message and detail naming the platform (`linux/arm64: …`). */

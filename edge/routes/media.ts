@@ -1,10 +1,11 @@
 /** Manifest media types and content negotiation, pure. */
 import type { ManifestRef } from "../cache.ts";
+import { DOCKER_MANIFEST_LIST, OCI_INDEX } from "../../common/image-index.ts";
+
+export { DOCKER_MANIFEST_LIST, OCI_INDEX };
 
 export const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-export const DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json";
 export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-export const OCI_INDEX = "application/vnd.oci.image.index.v1+json";
 
 const MANIFEST_TYPES = new Set([DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_MANIFEST, OCI_INDEX]);
 

@@ -3,6 +3,8 @@ import { podman, skopeo, startContainerd } from "../support/clients.ts";
 import { startDockerd } from "../support/docker.ts";
 import { startRegistry, type RunningRegistry } from "../support/registry.ts";
 import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { connectBuilder } from "../../edge/builder/connect.ts";
@@ -63,9 +65,13 @@ describe("an image index of every configured platform", () => {
       { architecture: "arm64", os: "linux", variant: "v8" },
     ]);
     expect(index.manifests.map((m) => m.digest)).toEqual([await digestOf("amd64/hello", OCI_MANIFEST), await digestOf("arm64/hello", OCI_MANIFEST)]);
-    // The index again by its digest: the same bytes.
-    const again = await get(`hello/manifests/${r.headers.get("docker-content-digest")}`, OCI_INDEX);
+    // The index again by its digest: the same bytes, which the builder stored for every edge.
+    const digest = r.headers.get("docker-content-digest")!;
+    const again = await get(`hello/manifests/${digest}`, OCI_INDEX);
     expect(new Uint8Array(await again.arrayBuffer())).toEqual(bytes);
+    const files = readdirSync(registry.dataDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(`blobs/sha256/${digest.slice(7)}`));
+    expect(files).toHaveLength(1);
+    expect(readFileSync(join(registry.dataDir, files[0]!))).toEqual(Buffer.from(bytes));
 
     const list = (await (await get("hello/manifests/latest", `${DOCKER_LIST}, ${DOCKER_MANIFEST}`)).json()) as Index;
     expect(list.mediaType).toBe(DOCKER_LIST);
@@ -158,4 +164,13 @@ describe("an image index of every configured platform", () => {
     expect(one.stderr).not.toMatch(/^nixport-build: linux\/amd64: /m);
     expect(one.stderr).toContain("does not build for aarch64");
   }, 600_000);
+});
+
+describe("WriteIndex", () => {
+  it("refuses an index over a manifest the store does not hold, or a type that is no index", async () => {
+    const builder = connectBuilder({ baseUrl: `http://127.0.0.1:${registry.grpcPort}`, token: TOKEN });
+    const missing = { arch: "arm64" as const, mediaType: OCI_MANIFEST, digest: `sha256:${"0".repeat(64)}`, size: 10 };
+    await expect(builder.writeIndex!(OCI_INDEX, [missing])).rejects.toMatchObject({ kind: "invalid_argument", message: `manifest ${missing.digest} is not in the store` });
+    await expect(builder.writeIndex!(OCI_MANIFEST as typeof OCI_INDEX, [missing])).rejects.toMatchObject({ kind: "invalid_argument" });
+  });
 });

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file nixport/builder/v1/builder.proto.
  */
 export const file_nixport_builder_v1_builder: GenFile = /*@__PURE__*/
-  fileDesc("CiBuaXhwb3J0L2J1aWxkZXIvdjEvYnVpbGRlci5wcm90bxISbml4cG9ydC5idWlsZGVyLnYxIsoCCgxCdWlsZFJlcXVlc3QSEAoIcGFja2FnZXMYASADKAkSNgoMYXJjaGl0ZWN0dXJlGAIgASgOMiAubml4cG9ydC5idWlsZGVyLnYxLkFyY2hpdGVjdHVyZRILCgN0YWcYAyABKAkSOwoPbWFuaWZlc3RfZm9ybWF0GAQgASgOMiIubml4cG9ydC5idWlsZGVyLnYxLk1hbmlmZXN0Rm9ybWF0EjQKC2NvbXByZXNzaW9uGAUgASgOMh8ubml4cG9ydC5idWlsZGVyLnYxLkNvbXByZXNzaW9uEg0KBWltYWdlGAYgASgJEhsKE2NhbmNlbF9pZl9hYmFuZG9uZWQYFCABKAgSMwoIc2V0dGluZ3MYCiABKAsyIS5uaXhwb3J0LmJ1aWxkZXIudjEuSW1hZ2VTZXR0aW5ncxIPCgdub25yb290GAsgASgIIuUBCg1JbWFnZVNldHRpbmdzEhIKCmVudHJ5cG9pbnQYASADKAkSCwoDY21kGAIgAygJEgsKA2VudhgDIAMoCRITCgt3b3JraW5nX2RpchgEIAEoCRIMCgR1c2VyGAUgASgJEj0KBmxhYmVscxgGIAMoCzItLm5peHBvcnQuYnVpbGRlci52MS5JbWFnZVNldHRpbmdzLkxhYmVsc0VudHJ5EhUKDWV4cG9zZWRfcG9ydHMYByADKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLoAQoKQnVpbGRFdmVudBIxCgVwaGFzZRgBIAEoCzIgLm5peHBvcnQuYnVpbGRlci52MS5QaGFzZUNoYW5nZWRIABIqCgNsb2cYAiABKAsyGy5uaXhwb3J0LmJ1aWxkZXIudjEuTG9nTGluZUgAEjEKBWxheWVyGAMgASgLMiAubml4cG9ydC5idWlsZGVyLnYxLkxheWVyV3JpdHRlbkgAEi0KBGRvbmUYBCABKAsyHS5uaXhwb3J0LmJ1aWxkZXIudjEuSW1hZ2VEb25lSAASEAoIcGxhdGZvcm0YBSABKAlCBwoFZXZlbnQiYQoMUGhhc2VDaGFuZ2VkEigKBXBoYXNlGAEgASgOMhkubml4cG9ydC5idWlsZGVyLnYxLlBoYXNlEg8KB21lc3NhZ2UYAiABKAkSFgoOcXVldWVfcG9zaXRpb24YAyABKA0iFwoHTG9nTGluZRIMCgRsaW5lGAEgASgJIm8KDExheWVyV3JpdHRlbhINCgVpbmRleBgBIAEoDRINCgVjb3VudBgCIAEoDRIOCgZkaWdlc3QYAyABKAkSDAoEc2l6ZRgEIAEoBBIOCgZyZXVzZWQYBSABKAgSEwoLc3RvcmVfcGF0aHMYBiABKA0iTQoITWFuaWZlc3QSDwoHY29udGVudBgBIAEoDBIOCgZkaWdlc3QYAiABKAkSEgoKbWVkaWFfdHlwZRgDIAEoCRIMCgRzaXplGAQgASgEIuABCglJbWFnZURvbmUSLwoJbWFuaWZlc3RzGAEgAygLMhwubml4cG9ydC5idWlsZGVyLnYxLk1hbmlmZXN0EhAKCHJldmlzaW9uGAIgASgJEhEKCWltbXV0YWJsZRgDIAEoCBIQCghwYWNrYWdlcxgEIAMoCRINCgVpbWFnZRgFIAEoCRIqCgRzYm9tGAYgASgLMhwubml4cG9ydC5idWlsZGVyLnYxLkRvY3VtZW50EjAKCnByb3ZlbmFuY2UYByABKAsyHC5uaXhwb3J0LmJ1aWxkZXIudjEuRG9jdW1lbnQiPwoIRG9jdW1lbnQSDgoGZGlnZXN0GAEgASgJEhIKCm1lZGlhX3R5cGUYAiABKAkSDwoHY29udGVudBgDIAEoDCITChFHZXRTeXN0ZW1zUmVxdWVzdCIlChJHZXRTeXN0ZW1zUmVzcG9uc2USDwoHc3lzdGVtcxgBIAMoCSI1ChRDaGVja1BhY2thZ2VzUmVxdWVzdBIQCghwYWNrYWdlcxgBIAMoCRILCgN0YWcYAiABKAkiOgoVQ2hlY2tQYWNrYWdlc1Jlc3BvbnNlEhAKCHJlc29sdmVkGAEgAygJEg8KB3Vua25vd24YAiADKAkiqAEKC0Vycm9yRGV0YWlsEhgKEHVua25vd25fcGFja2FnZXMYASADKAkSEgoKZGVyaXZhdGlvbhgCIAEoCRIQCghsb2dfdGFpbBgDIAEoCRIbChNyZXRyeV9hZnRlcl9zZWNvbmRzGAQgASgNEisKBGtpbmQYBSABKA4yHS5uaXhwb3J0LmJ1aWxkZXIudjEuRXJyb3JLaW5kEg8KB21lc3NhZ2UYBiABKAkqXAoMQXJjaGl0ZWN0dXJlEhwKGEFSQ0hJVEVDVFVSRV9VTlNQRUNJRklFRBAAEhYKEkFSQ0hJVEVDVFVSRV9BTUQ2NBABEhYKEkFSQ0hJVEVDVFVSRV9BUk02NBACKmYKDk1hbmlmZXN0Rm9ybWF0Eh8KG01BTklGRVNUX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhoKFk1BTklGRVNUX0ZPUk1BVF9ET0NLRVIQARIXChNNQU5JRkVTVF9GT1JNQVRfT0NJEAIqVgoLQ29tcHJlc3Npb24SGwoXQ09NUFJFU1NJT05fVU5TUEVDSUZJRUQQABIUChBDT01QUkVTU0lPTl9HWklQEAESFAoQQ09NUFJFU1NJT05fWlNURBACKtUBCgVQaGFzZRIVChFQSEFTRV9VTlNQRUNJRklFRBAAEhAKDFBIQVNFX1FVRVVFRBABEhoKFlBIQVNFX1JFU09MVklOR19TT1VSQ0UQAhIYChRQSEFTRV9DSEVDS0lOR19OQU1FUxADEhMKD1BIQVNFX1JFQUxJU0lORxAEEhIKDlBIQVNFX1BMQU5OSU5HEAUSGAoUUEhBU0VfV1JJVElOR19MQVlFUlMQBhIaChZQSEFTRV9XUklUSU5HX01BTklGRVNUEAcSDgoKUEhBU0VfRE9ORRAIKp0CCglFcnJvcktpbmQSGgoWRVJST1JfS0lORF9VTlNQRUNJRklFRBAAEh8KG0VSUk9SX0tJTkRfSU5WQUxJRF9BUkdVTUVOVBABEhgKFEVSUk9SX0tJTkRfTk9UX0ZPVU5EEAISGwoXRVJST1JfS0lORF9CVUlMRF9GQUlMRUQQAxIWChJFUlJPUl9LSU5EX1RJTUVPVVQQBBIaChZFUlJPUl9LSU5EX1VOQVZBSUxBQkxFEAUSGAoURVJST1JfS0lORF9DQU5DRUxMRUQQBhIeChpFUlJPUl9LSU5EX1VOQVVUSEVOVElDQVRFRBAHEhcKE0VSUk9SX0tJTkRfSU5URVJOQUwQCBIVChFFUlJPUl9LSU5EX0RFTklFRBAJMqACCg5CdWlsZGVyU2VydmljZRJLCgVCdWlsZBIgLm5peHBvcnQuYnVpbGRlci52MS5CdWlsZFJlcXVlc3QaHi5uaXhwb3J0LmJ1aWxkZXIudjEuQnVpbGRFdmVudDABEmQKDUNoZWNrUGFja2FnZXMSKC5uaXhwb3J0LmJ1aWxkZXIudjEuQ2hlY2tQYWNrYWdlc1JlcXVlc3QaKS5uaXhwb3J0LmJ1aWxkZXIudjEuQ2hlY2tQYWNrYWdlc1Jlc3BvbnNlElsKCkdldFN5c3RlbXMSJS5uaXhwb3J0LmJ1aWxkZXIudjEuR2V0U3lzdGVtc1JlcXVlc3QaJi5uaXhwb3J0LmJ1aWxkZXIudjEuR2V0U3lzdGVtc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("CiBuaXhwb3J0L2J1aWxkZXIvdjEvYnVpbGRlci5wcm90bxISbml4cG9ydC5idWlsZGVyLnYxIsoCCgxCdWlsZFJlcXVlc3QSEAoIcGFja2FnZXMYASADKAkSNgoMYXJjaGl0ZWN0dXJlGAIgASgOMiAubml4cG9ydC5idWlsZGVyLnYxLkFyY2hpdGVjdHVyZRILCgN0YWcYAyABKAkSOwoPbWFuaWZlc3RfZm9ybWF0GAQgASgOMiIubml4cG9ydC5idWlsZGVyLnYxLk1hbmlmZXN0Rm9ybWF0EjQKC2NvbXByZXNzaW9uGAUgASgOMh8ubml4cG9ydC5idWlsZGVyLnYxLkNvbXByZXNzaW9uEg0KBWltYWdlGAYgASgJEhsKE2NhbmNlbF9pZl9hYmFuZG9uZWQYFCABKAgSMwoIc2V0dGluZ3MYCiABKAsyIS5uaXhwb3J0LmJ1aWxkZXIudjEuSW1hZ2VTZXR0aW5ncxIPCgdub25yb290GAsgASgIIuUBCg1JbWFnZVNldHRpbmdzEhIKCmVudHJ5cG9pbnQYASADKAkSCwoDY21kGAIgAygJEgsKA2VudhgDIAMoCRITCgt3b3JraW5nX2RpchgEIAEoCRIMCgR1c2VyGAUgASgJEj0KBmxhYmVscxgGIAMoCzItLm5peHBvcnQuYnVpbGRlci52MS5JbWFnZVNldHRpbmdzLkxhYmVsc0VudHJ5EhUKDWV4cG9zZWRfcG9ydHMYByADKAkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLoAQoKQnVpbGRFdmVudBIxCgVwaGFzZRgBIAEoCzIgLm5peHBvcnQuYnVpbGRlci52MS5QaGFzZUNoYW5nZWRIABIqCgNsb2cYAiABKAsyGy5uaXhwb3J0LmJ1aWxkZXIudjEuTG9nTGluZUgAEjEKBWxheWVyGAMgASgLMiAubml4cG9ydC5idWlsZGVyLnYxLkxheWVyV3JpdHRlbkgAEi0KBGRvbmUYBCABKAsyHS5uaXhwb3J0LmJ1aWxkZXIudjEuSW1hZ2VEb25lSAASEAoIcGxhdGZvcm0YBSABKAlCBwoFZXZlbnQiYQoMUGhhc2VDaGFuZ2VkEigKBXBoYXNlGAEgASgOMhkubml4cG9ydC5idWlsZGVyLnYxLlBoYXNlEg8KB21lc3NhZ2UYAiABKAkSFgoOcXVldWVfcG9zaXRpb24YAyABKA0iFwoHTG9nTGluZRIMCgRsaW5lGAEgASgJIm8KDExheWVyV3JpdHRlbhINCgVpbmRleBgBIAEoDRINCgVjb3VudBgCIAEoDRIOCgZkaWdlc3QYAyABKAkSDAoEc2l6ZRgEIAEoBBIOCgZyZXVzZWQYBSABKAgSEwoLc3RvcmVfcGF0aHMYBiABKA0iTQoITWFuaWZlc3QSDwoHY29udGVudBgBIAEoDBIOCgZkaWdlc3QYAiABKAkSEgoKbWVkaWFfdHlwZRgDIAEoCRIMCgRzaXplGAQgASgEIuABCglJbWFnZURvbmUSLwoJbWFuaWZlc3RzGAEgAygLMhwubml4cG9ydC5idWlsZGVyLnYxLk1hbmlmZXN0EhAKCHJldmlzaW9uGAIgASgJEhEKCWltbXV0YWJsZRgDIAEoCBIQCghwYWNrYWdlcxgEIAMoCRINCgVpbWFnZRgFIAEoCRIqCgRzYm9tGAYgASgLMhwubml4cG9ydC5idWlsZGVyLnYxLkRvY3VtZW50EjAKCnByb3ZlbmFuY2UYByABKAsyHC5uaXhwb3J0LmJ1aWxkZXIudjEuRG9jdW1lbnQiPwoIRG9jdW1lbnQSDgoGZGlnZXN0GAEgASgJEhIKCm1lZGlhX3R5cGUYAiABKAkSDwoHY29udGVudBgDIAEoDCJYChFXcml0ZUluZGV4UmVxdWVzdBISCgptZWRpYV90eXBlGAEgASgJEi8KB2VudHJpZXMYAiADKAsyHi5uaXhwb3J0LmJ1aWxkZXIudjEuSW5kZXhFbnRyeSJ2CgpJbmRleEVudHJ5EjYKDGFyY2hpdGVjdHVyZRgBIAEoDjIgLm5peHBvcnQuYnVpbGRlci52MS5BcmNoaXRlY3R1cmUSEgoKbWVkaWFfdHlwZRgCIAEoCRIOCgZkaWdlc3QYAyABKAkSDAoEc2l6ZRgEIAEoAyIyChJXcml0ZUluZGV4UmVzcG9uc2USDgoGZGlnZXN0GAEgASgJEgwKBHNpemUYAiABKAMiEwoRR2V0U3lzdGVtc1JlcXVlc3QiJQoSR2V0U3lzdGVtc1Jlc3BvbnNlEg8KB3N5c3RlbXMYASADKAkiNQoUQ2hlY2tQYWNrYWdlc1JlcXVlc3QSEAoIcGFja2FnZXMYASADKAkSCwoDdGFnGAIgASgJIjoKFUNoZWNrUGFja2FnZXNSZXNwb25zZRIQCghyZXNvbHZlZBgBIAMoCRIPCgd1bmtub3duGAIgAygJIqgBCgtFcnJvckRldGFpbBIYChB1bmtub3duX3BhY2thZ2VzGAEgAygJEhIKCmRlcml2YXRpb24YAiABKAkSEAoIbG9nX3RhaWwYAyABKAkSGwoTcmV0cnlfYWZ0ZXJfc2Vjb25kcxgEIAEoDRIrCgRraW5kGAUgASgOMh0ubml4cG9ydC5idWlsZGVyLnYxLkVycm9yS2luZBIPCgdtZXNzYWdlGAYgASgJKlwKDEFyY2hpdGVjdHVyZRIcChhBUkNISVRFQ1RVUkVfVU5TUEVDSUZJRUQQABIWChJBUkNISVRFQ1RVUkVfQU1ENjQQARIWChJBUkNISVRFQ1RVUkVfQVJNNjQQAipmCg5NYW5pZmVzdEZvcm1hdBIfChtNQU5JRkVTVF9GT1JNQVRfVU5TUEVDSUZJRUQQABIaChZNQU5JRkVTVF9GT1JNQVRfRE9DS0VSEAESFwoTTUFOSUZFU1RfRk9STUFUX09DSRACKlYKC0NvbXByZXNzaW9uEhsKF0NPTVBSRVNTSU9OX1VOU1BFQ0lGSUVEEAASFAoQQ09NUFJFU1NJT05fR1pJUBABEhQKEENPTVBSRVNTSU9OX1pTVEQQAirVAQoFUGhhc2USFQoRUEhBU0VfVU5TUEVDSUZJRUQQABIQCgxQSEFTRV9RVUVVRUQQARIaChZQSEFTRV9SRVNPTFZJTkdfU09VUkNFEAISGAoUUEhBU0VfQ0hFQ0tJTkdfTkFNRVMQAxITCg9QSEFTRV9SRUFMSVNJTkcQBBISCg5QSEFTRV9QTEFOTklORxAFEhgKFFBIQVNFX1dSSVRJTkdfTEFZRVJTEAYSGgoWUEhBU0VfV1JJVElOR19NQU5JRkVTVBAHEg4KClBIQVNFX0RPTkUQCCqdAgoJRXJyb3JLaW5kEhoKFkVSUk9SX0tJTkRfVU5TUEVDSUZJRUQQABIfChtFUlJPUl9LSU5EX0lOVkFMSURfQVJHVU1FTlQQARIYChRFUlJPUl9LSU5EX05PVF9GT1VORBACEhsKF0VSUk9SX0tJTkRfQlVJTERfRkFJTEVEEAMSFgoSRVJST1JfS0lORF9USU1FT1VUEAQSGgoWRVJST1JfS0lORF9VTkFWQUlMQUJMRRAFEhgKFEVSUk9SX0tJTkRfQ0FOQ0VMTEVEEAYSHgoaRVJST1JfS0lORF9VTkFVVEhFTlRJQ0FURUQQBxIXChNFUlJPUl9LSU5EX0lOVEVSTkFMEAgSFQoRRVJST1JfS0lORF9ERU5JRUQQCTL9AgoOQnVpbGRlclNlcnZpY2USSwoFQnVpbGQSIC5uaXhwb3J0LmJ1aWxkZXIudjEuQnVpbGRSZXF1ZXN0Gh4ubml4cG9ydC5idWlsZGVyLnYxLkJ1aWxkRXZlbnQwARJkCg1DaGVja1BhY2thZ2VzEigubml4cG9ydC5idWlsZGVyLnYxLkNoZWNrUGFja2FnZXNSZXF1ZXN0Gikubml4cG9ydC5idWlsZGVyLnYxLkNoZWNrUGFja2FnZXNSZXNwb25zZRJbCgpHZXRTeXN0ZW1zEiUubml4cG9ydC5idWlsZGVyLnYxLkdldFN5c3RlbXNSZXF1ZXN0GiYubml4cG9ydC5idWlsZGVyLnYxLkdldFN5c3RlbXNSZXNwb25zZRJbCgpXcml0ZUluZGV4EiUubml4cG9ydC5idWlsZGVyLnYxLldyaXRlSW5kZXhSZXF1ZXN0GiYubml4cG9ydC5idWlsZGVyLnYxLldyaXRlSW5kZXhSZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message nixport.builder.v1.BuildRequest
@@ -431,6 +431,84 @@ export const DocumentSchema: GenMessage<Document> = /*@__PURE__*/
   messageDesc(file_nixport_builder_v1_builder, 8);
 
 /**
+ * @generated from message nixport.builder.v1.WriteIndexRequest
+ */
+export type WriteIndexRequest = Message<"nixport.builder.v1.WriteIndexRequest"> & {
+  /**
+   * application/vnd.oci.image.index.v1+json or the Docker manifest list type.
+   *
+   * @generated from field: string media_type = 1;
+   */
+  mediaType: string;
+
+  /**
+   * @generated from field: repeated nixport.builder.v1.IndexEntry entries = 2;
+   */
+  entries: IndexEntry[];
+};
+
+/**
+ * Describes the message nixport.builder.v1.WriteIndexRequest.
+ * Use `create(WriteIndexRequestSchema)` to create a new message.
+ */
+export const WriteIndexRequestSchema: GenMessage<WriteIndexRequest> = /*@__PURE__*/
+  messageDesc(file_nixport_builder_v1_builder, 9);
+
+/**
+ * @generated from message nixport.builder.v1.IndexEntry
+ */
+export type IndexEntry = Message<"nixport.builder.v1.IndexEntry"> & {
+  /**
+   * @generated from field: nixport.builder.v1.Architecture architecture = 1;
+   */
+  architecture: Architecture;
+
+  /**
+   * @generated from field: string media_type = 2;
+   */
+  mediaType: string;
+
+  /**
+   * @generated from field: string digest = 3;
+   */
+  digest: string;
+
+  /**
+   * @generated from field: int64 size = 4;
+   */
+  size: bigint;
+};
+
+/**
+ * Describes the message nixport.builder.v1.IndexEntry.
+ * Use `create(IndexEntrySchema)` to create a new message.
+ */
+export const IndexEntrySchema: GenMessage<IndexEntry> = /*@__PURE__*/
+  messageDesc(file_nixport_builder_v1_builder, 10);
+
+/**
+ * @generated from message nixport.builder.v1.WriteIndexResponse
+ */
+export type WriteIndexResponse = Message<"nixport.builder.v1.WriteIndexResponse"> & {
+  /**
+   * @generated from field: string digest = 1;
+   */
+  digest: string;
+
+  /**
+   * @generated from field: int64 size = 2;
+   */
+  size: bigint;
+};
+
+/**
+ * Describes the message nixport.builder.v1.WriteIndexResponse.
+ * Use `create(WriteIndexResponseSchema)` to create a new message.
+ */
+export const WriteIndexResponseSchema: GenMessage<WriteIndexResponse> = /*@__PURE__*/
+  messageDesc(file_nixport_builder_v1_builder, 11);
+
+/**
  * @generated from message nixport.builder.v1.GetSystemsRequest
  */
 export type GetSystemsRequest = Message<"nixport.builder.v1.GetSystemsRequest"> & {
@@ -441,7 +519,7 @@ export type GetSystemsRequest = Message<"nixport.builder.v1.GetSystemsRequest"> 
  * Use `create(GetSystemsRequestSchema)` to create a new message.
  */
 export const GetSystemsRequestSchema: GenMessage<GetSystemsRequest> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 9);
+  messageDesc(file_nixport_builder_v1_builder, 12);
 
 /**
  * @generated from message nixport.builder.v1.GetSystemsResponse
@@ -460,7 +538,7 @@ export type GetSystemsResponse = Message<"nixport.builder.v1.GetSystemsResponse"
  * Use `create(GetSystemsResponseSchema)` to create a new message.
  */
 export const GetSystemsResponseSchema: GenMessage<GetSystemsResponse> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 10);
+  messageDesc(file_nixport_builder_v1_builder, 13);
 
 /**
  * @generated from message nixport.builder.v1.CheckPackagesRequest
@@ -482,7 +560,7 @@ export type CheckPackagesRequest = Message<"nixport.builder.v1.CheckPackagesRequ
  * Use `create(CheckPackagesRequestSchema)` to create a new message.
  */
 export const CheckPackagesRequestSchema: GenMessage<CheckPackagesRequest> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 11);
+  messageDesc(file_nixport_builder_v1_builder, 14);
 
 /**
  * @generated from message nixport.builder.v1.CheckPackagesResponse
@@ -508,7 +586,7 @@ export type CheckPackagesResponse = Message<"nixport.builder.v1.CheckPackagesRes
  * Use `create(CheckPackagesResponseSchema)` to create a new message.
  */
 export const CheckPackagesResponseSchema: GenMessage<CheckPackagesResponse> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 12);
+  messageDesc(file_nixport_builder_v1_builder, 15);
 
 /**
  * Carried in error statuses (grpc-status-details-bin / Connect error details).
@@ -554,7 +632,7 @@ export type ErrorDetail = Message<"nixport.builder.v1.ErrorDetail"> & {
  * Use `create(ErrorDetailSchema)` to create a new message.
  */
 export const ErrorDetailSchema: GenMessage<ErrorDetail> = /*@__PURE__*/
-  messageDesc(file_nixport_builder_v1_builder, 13);
+  messageDesc(file_nixport_builder_v1_builder, 16);
 
 /**
  * @generated from enum nixport.builder.v1.Architecture
@@ -833,6 +911,18 @@ export const BuilderService: GenService<{
     methodKind: "unary";
     input: typeof GetSystemsRequestSchema;
     output: typeof GetSystemsResponseSchema;
+  },
+  /**
+   * Stores the image index of several platforms' manifests (each already in the store) as a
+   * blob, so that every edge serves it by digest. INVALID_ARGUMENT for an index type or entry
+   * that is not one, or a manifest the store does not hold.
+   *
+   * @generated from rpc nixport.builder.v1.BuilderService.WriteIndex
+   */
+  writeIndex: {
+    methodKind: "unary";
+    input: typeof WriteIndexRequestSchema;
+    output: typeof WriteIndexResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_nixport_builder_v1_builder, 0);
