@@ -60,16 +60,20 @@ export function connectBuilder(opts: ConnectBuilderOptions): BuilderClient {
           },
           { headers, signal: callOpts?.signal, timeoutMs: opts.timeoutMs ?? 30 * 60_000 },
         );
+        // Read the stream to its end, not only to the done event: leaving it early keeps
+        // Connect's deadline timer (timeoutMs) alive, one per build call, for its whole length.
+        let result: BuildResult | undefined;
         for await (const ev of stream) {
           if (ev.event.case !== "done") continue;
           const done = ev.event.value;
-          return {
+          result = {
             manifests: done.manifests.map((m) => ({ digest: m.digest, mediaType: m.mediaType, size: Number(m.size), bytes: m.content })),
             ttlSeconds: done.immutable ? null : (opts.movingTtlSeconds ?? 300),
             revision: done.revision,
           };
         }
-        throw new BuildError("internal", "the builder ended the build stream without an image");
+        if (!result) throw new BuildError("internal", "the builder ended the build stream without an image");
+        return result;
       } catch (e) {
         throw toBuildError(e);
       }
