@@ -5,7 +5,7 @@
  * reads the layout under the prefix it was made with.
  */
 import { describe, expect, it } from "vitest";
-import { blobKey } from "../../common/storage/layout.ts";
+import { blobKey, referrersRecordKey } from "../../common/storage/layout.ts";
 import type { BlobReader } from "../../edge/storage/types.ts";
 
 export interface ContractSubject {
@@ -80,6 +80,14 @@ export function blobReaderContract(name: string, setupWith: ContractSetup, o: { 
       // put writes where the builder would: under the prefix too.
       await s.put(missing, bytes);
       expect(await s.reader.stat(missing)).toEqual({ digest: missing, size: 16 });
+    });
+
+    it("reads a record of the layout (a referrers record) under its prefix; null when absent", async () => {
+      const s = await setupWith(PREFIX);
+      await s.putObject!(PREFIX + referrersRecordKey(digest), bytes);
+      await s.putObject!(referrersRecordKey(missing), bytes); // outside the prefix: not this store's
+      expect(new TextDecoder().decode((await s.reader.readRecord!(referrersRecordKey(digest)))!)).toBe("0123456789abcdef");
+      expect(await s.reader.readRecord!(referrersRecordKey(missing))).toBeNull();
     });
   });
 }
