@@ -9,67 +9,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBuilder, type Builder } from "../../builder/builder.ts";
-import { builderConfigFromEnv } from "../../builder/config.ts";
-import { startGrpcServer, type RunningGrpcServer } from "../../builder/grpc/server.ts";
-import { Nix } from "../../builder/nix/nix.ts";
-import { S3BlobStore } from "../../builder/store/s3.ts";
 import { podman, skopeo } from "../support/clients.ts";
-import { TESTPKGS } from "../support/nix.ts";
+import { startS3Builder, type S3Builder } from "../support/s3-builder.ts";
 import { startSwift, type SwiftS3 } from "../support/swift.ts";
 import { insecureRequest, startWorker, type RunningWorker } from "../support/workerd.ts";
 
 const TOKEN = "e2e-workerd-token";
 const DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json";
-
-interface S3Builder {
-  builder: Builder;
-  server: RunningGrpcServer;
-  store: S3BlobStore;
-  /** Build calls that reached the builder's service, by canonical package list. */
-  calls: string[];
-  nixCalls: string[];
-  stop(): Promise<void>;
-}
-
-/** A builder over nix/testpkgs writing to Swift, behind the gRPC/Connect server, counting calls. */
-async function startS3Builder(swift: SwiftS3): Promise<S3Builder> {
-  const dataDir = mkdtempSync(join(tmpdir(), "nixport-builder-s3-"));
-  const env = { NIXPORT_PKGS_PATH: TESTPKGS, NIXPORT_DATA: dataDir };
-  const config = builderConfigFromEnv(env);
-  const store = new S3BlobStore({
-    endpoint: swift.endpoint,
-    region: swift.region,
-    bucket: swift.bucket,
-    credentials: { accessKeyId: swift.accessKeyId, secretAccessKey: swift.secretAccessKey },
-    forcePathStyle: true,
-  });
-  const nixCalls: string[] = [];
-  const nix = new Nix({ gcRootDir: join(dataDir, "gcroots"), buildTimeoutMs: config.buildTimeoutMs, onInvoke: (cmd) => nixCalls.push(cmd) });
-  const builder = await createBuilder({ ...config, token: TOKEN }, env, { nix, store });
-  const calls: string[] = [];
-  const backend = {
-    ...builder.backend,
-    build: (...args: Parameters<Builder["backend"]["build"]>) => {
-      calls.push(args[0].packages.join("/"));
-      return builder.backend.build(...args);
-    },
-  };
-  const server = await startGrpcServer(backend, { port: 0, token: TOKEN, host: "127.0.0.1" });
-  return {
-    builder,
-    server,
-    store,
-    calls,
-    nixCalls,
-    async stop() {
-      await builder.close(1000);
-      await server.close();
-      store.destroy();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 const dest = mkdtempSync(join(tmpdir(), "nixport-e2e-oci-"));
 let swift: SwiftS3;
@@ -78,7 +24,7 @@ let worker: RunningWorker;
 
 beforeAll(async () => {
   swift = await startSwift({ bucket: "nixport-e2e" });
-  built = await startS3Builder(swift);
+  built = await startS3Builder(swift, TOKEN);
   worker = await startWorker({
     vars: {
       BUILDER_URLS: `http://127.0.0.1:${built.server.port}`,
