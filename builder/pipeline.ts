@@ -159,11 +159,9 @@ async function buildFromSource(deps: PipelineDeps, spec: ImageSpec, source: Reso
       user: spec.user ?? "root",
       settings: spec.settings ?? {},
     });
-    if (deps.cache) {
-      phase({ type: "phase", phase: "writing_layers", message: "binary cache" });
-      const cache = deps.cache;
-      await storing("writing the binary cache", () => cache.write(graph.paths, signal));
-    }
+    // Part of writing the layers (no phase of its own: clients know the phases' order).
+    const cache = deps.cache;
+    if (cache) await storing("writing the binary cache", () => cache.write(graph.paths, signal));
     const formats: ManifestFormat[] = spec.formats === "both" ? ["docker", "oci"] : [spec.formats];
     if (spec.compression === "zstd" && formats.includes("docker")) throw new BuildError("invalid_argument", "zstd layers need the OCI manifest format");
     const configType = formats.includes("oci") ? "application/vnd.oci.image.config.v1+json" : "application/vnd.docker.container.image.v1+json";

@@ -72,6 +72,7 @@ export async function landingHandler(c: Context, rc: RouteContext): Promise<Resp
   const html = renderLanding({
     host,
     cacheKey,
+    scheme: new URL(c.req.url).protocol === "https:" ? "https" : "http",
     source: rc.config.source,
     revision: rc.recent.lastRevision(),
     recent: rc.recent.list(),
@@ -95,6 +96,8 @@ export interface LandingData {
   recent: readonly RecentBuild[];
   /** The binary cache's public key, once a builder has written one. */
   cacheKey?: string | null;
+  /** How the page was reached, for the substituter URL shown (default https). */
+  scheme?: "http" | "https";
 }
 
 export function renderLanding(d: LandingData): string {
@@ -125,7 +128,7 @@ that runs as the user nonroot (65532) with its own home. Order and repetition
 of components do not change the image. podman, skopeo and containerd pull the same names.</p>
 <h2>Package source</h2>
 <p>${escapeHtml(d.source)}${d.revision ? `, revision <code>${escapeHtml(d.revision)}</code>` : ""}</p>
-${renderCache(h, d.cacheKey)}
+${renderCache(`${d.scheme ?? "https"}://${h}`, d.cacheKey)}
 <h2>Recent builds</h2>
 ${renderRecent(d.recent)}
 <footer>The OCI distribution API (pull) is at <code>/v2/</code>.</footer>
@@ -135,14 +138,14 @@ ${renderRecent(d.recent)}
 }
 
 /** How Nix uses this registry as a binary cache: every store path of every image built. */
-function renderCache(h: string, key: string | null | undefined): string {
+function renderCache(origin: string, key: string | null | undefined): string {
   if (!key) return "";
   const k = escapeHtml(key);
   return `<h2>Nix binary cache</h2>
 <p>Every store path of every image built here is also a signed Nix binary cache entry. Public key
 (also at <code>/nix-cache-public-key</code>):</p>
 <pre>${k}</pre>
-<pre>nix-store -r /nix/store/… --option substituters http://${h} --option trusted-public-keys ${k}</pre>`;
+<pre>nix-store -r /nix/store/… --option substituters ${origin} --option trusted-public-keys ${k}</pre>`;
 }
 
 /** 2026-01-02 03:04:05 UTC: shorter than ISO 8601 with milliseconds, still unambiguous. */
