@@ -35,16 +35,33 @@ export interface NarCache {
 }
 
 export function narCache(deps: NarCacheDeps): NarCache {
+  // Single flight per store path: concurrent builds sharing paths upload each NAR once.
+  const inFlight = new Map<string, Promise<boolean>>();
+  const writeOne = async (info: StorePathInfo, signal?: AbortSignal): Promise<boolean> => {
+    const key = narInfoRecordKey(storeHashOf(info.path));
+    if (await deps.store.getRecord<NarInfoRecord>(key)) return false;
+    await deps.store.putRecord(key, await writeNar(deps, info, signal));
+    return true;
+  };
   return {
     async write(paths, signal) {
       let written = 0;
       // One at a time: zstd -T0 already keeps the cores busy.
       for (const info of paths) {
         signal?.throwIfAborted();
-        const key = narInfoRecordKey(storeHashOf(info.path));
-        if (await deps.store.getRecord<NarInfoRecord>(key)) continue;
-        await deps.store.putRecord(key, await writeNar(deps, info, signal));
-        written++;
+        const joined = inFlight.get(info.path);
+        if (joined) {
+          // The other build's failure is its own: this one tries again itself.
+          if (await joined.catch(() => false)) continue;
+          if (await deps.store.getRecord(narInfoRecordKey(storeHashOf(info.path)))) continue;
+        }
+        const flight = writeOne(info, signal);
+        inFlight.set(info.path, flight);
+        try {
+          if (await flight) written++;
+        } finally {
+          if (inFlight.get(info.path) === flight) inFlight.delete(info.path);
+        }
       }
       return written;
     },

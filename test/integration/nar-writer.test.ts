@@ -50,6 +50,14 @@ describe("NAR writer", () => {
     expect(await store.getRecord(CACHE_PUBLIC_KEY_KEY)).toEqual({ publicKey: key.publicKey });
   }, 60_000);
 
+  it("two builds writing the same paths at once write each NAR once", async () => {
+    const key = parseSecretKey(generateSecretKey("test-1"));
+    const graph = await testNix().closure([hello]);
+    const cache = narCache({ store: new FsBlobStore(join(dir, "store-2")), key, workDir: dir });
+    const counts = await Promise.all([cache.write(graph.paths), cache.write(graph.paths)]);
+    expect(counts[0]! + counts[1]!).toBe(graph.paths.length);
+  }, 60_000);
+
   it("a generated key is made once, private, and kept; Nix's own key files load as they are", async () => {
     const file = join(dir, "keys", "nix-cache.secret");
     const first = await loadSigningKey(file, { name: "nixport-1" });
