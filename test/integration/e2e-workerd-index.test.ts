@@ -5,7 +5,7 @@
  * sends every arm64 build to the one that has aarch64-linux, and serves the index by digest.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startS3Builder, type S3Builder } from "../support/s3-builder.ts";
+import { startS3Builder, swiftWorkerVars, type S3Builder } from "../support/s3-builder.ts";
 import { startSwift, type SwiftS3 } from "../support/swift.ts";
 import { insecureRequest, startWorker, type RunningWorker } from "../support/workerd.ts";
 
@@ -19,20 +19,7 @@ let worker: RunningWorker;
 beforeAll(async () => {
   swift = await startSwift({ bucket: "nixport-e2e-index" });
   [amd64Only, both] = await Promise.all([startS3Builder(swift, TOKEN, { NIX_CONFIG: "extra-platforms =" }), startS3Builder(swift, TOKEN)]);
-  worker = await startWorker({
-    vars: {
-      BUILDER_URLS: `http://127.0.0.1:${amd64Only.server.port},http://127.0.0.1:${both.server.port}`,
-      BUILDER_TOKEN: TOKEN,
-      PLATFORMS: "linux/amd64,linux/arm64",
-      S3_ENDPOINT: swift.endpoint,
-      S3_BUCKET: swift.bucket,
-      S3_REGION: swift.region,
-      S3_ACCESS_KEY_ID: swift.accessKeyId,
-      S3_SECRET_ACCESS_KEY: swift.secretAccessKey,
-      S3_PATH_STYLE: "true",
-      SOURCE: "nix/testpkgs",
-    },
-  });
+  worker = await startWorker({ vars: { ...swiftWorkerVars(swift, [amd64Only.server.port, both.server.port], TOKEN), PLATFORMS: "linux/amd64,linux/arm64" } });
 }, 180_000);
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { podman, skopeo } from "../support/clients.ts";
-import { startS3Builder, type S3Builder } from "../support/s3-builder.ts";
+import { startS3Builder, swiftWorkerVars, type S3Builder } from "../support/s3-builder.ts";
 import { startSwift, type SwiftS3 } from "../support/swift.ts";
 import { insecureRequest, startWorker, type RunningWorker } from "../support/workerd.ts";
 
@@ -25,19 +25,7 @@ let worker: RunningWorker;
 beforeAll(async () => {
   swift = await startSwift({ bucket: "nixport-e2e" });
   built = await startS3Builder(swift, TOKEN);
-  worker = await startWorker({
-    vars: {
-      BUILDER_URLS: `http://127.0.0.1:${built.server.port}`,
-      BUILDER_TOKEN: TOKEN,
-      S3_ENDPOINT: swift.endpoint,
-      S3_BUCKET: swift.bucket,
-      S3_REGION: swift.region,
-      S3_ACCESS_KEY_ID: swift.accessKeyId,
-      S3_SECRET_ACCESS_KEY: swift.secretAccessKey,
-      S3_PATH_STYLE: "true",
-      SOURCE: "nix/testpkgs",
-    },
-  });
+  worker = await startWorker({ vars: swiftWorkerVars(swift, [built.server.port], TOKEN) });
 }, 120_000);
 
 afterAll(async () => {

@@ -64,3 +64,18 @@ export async function startS3Builder(swift: SwiftS3, token: string, extraEnv: No
   };
 }
 
+
+/** The Worker's vars for builders at `ports` (loopback) writing to `swift`, read there too. */
+export function swiftWorkerVars(swift: SwiftS3, ports: number[], token: string): Record<string, string> {
+  return {
+    BUILDER_URLS: ports.map((p) => `http://127.0.0.1:${p}`).join(","),
+    BUILDER_TOKEN: token,
+    S3_ENDPOINT: swift.endpoint,
+    S3_BUCKET: swift.bucket,
+    S3_REGION: swift.region,
+    S3_ACCESS_KEY_ID: swift.accessKeyId,
+    S3_SECRET_ACCESS_KEY: swift.secretAccessKey,
+    S3_PATH_STYLE: "true",
+    SOURCE: "nix/testpkgs",
+  };
+}
