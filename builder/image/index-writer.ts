@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { BuildError } from "../../common/build-error.ts";
 import { DOCKER_MANIFEST_LIST, OCI_INDEX, imageIndexBytes, type IndexEntry, type IndexType } from "../../common/image-index.ts";
 import type { BlobStore } from "../store/types.ts";
+import { writeIndexReferrers } from "../supply/write.ts";
 import { MEDIA_TYPES } from "./media-types.ts";
 
 const MANIFESTS: readonly string[] = [MEDIA_TYPES.docker.manifest, MEDIA_TYPES.oci.manifest];
@@ -24,6 +25,8 @@ export async function writeIndex(store: BlobStore, type: string, entries: readon
   }
   const bytes = imageIndexBytes(type as IndexType, entries);
   const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  // The index's SBOMs and provenance first: a reader that sees the index sees its referrers.
+  await writeIndexReferrers(store, { digest, mediaType: type, size: bytes.byteLength }, entries);
   await store.putBlobBytes(digest, bytes, type);
   return { digest, size: bytes.byteLength };
 }

@@ -31,8 +31,8 @@ export function documentBlob(bytes: Uint8Array, mediaType: string): Blob {
   return { bytes, digest: sha256Digest(bytes), mediaType, size: bytes.length };
 }
 
-/** The artifact manifest whose one layer is `doc`, referring to `subject`. */
-export function artifactManifest(doc: Blob, subject: Subject, annotations: Record<string, string>): { manifest: Blob; descriptor: ReferrerDescriptor } {
+/** The artifact manifest whose one layer is `doc` (a stored blob), referring to `subject`. */
+export function artifactManifest(doc: Subject, subject: Subject, annotations: Record<string, string>): { manifest: Blob; descriptor: ReferrerDescriptor } {
   const bytes = canonicalJsonBytes({
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.oci.manifest,

@@ -3,8 +3,11 @@
  * manifest per document and image manifest (each format has its own digest, so each gets its
  * referrers), then each manifest's referrers record. The caller writes the image record after.
  */
+import type { IndexEntry } from "../../common/image-index.ts";
+import { ociPlatform } from "../../common/platforms.ts";
 import { referrersRecordKey, type ReferrersRecord } from "../../common/storage/layout.ts";
 import type { ClosureGraph } from "../nix/graph.ts";
+import { readStream } from "../store/errors.ts";
 import type { BlobStore } from "../store/types.ts";
 import { artifactManifest, documentBlob, EMPTY_BLOB, EMPTY_DESCRIPTOR, type Blob, type Subject } from "./artifacts.ts";
 import { buildProvenance, IN_TOTO_MEDIA_TYPE, type ProvenanceInput } from "./provenance.ts";
@@ -48,4 +51,36 @@ export async function writeSupplyChain(store: BlobStore, input: SupplyChainInput
     await store.putRecord(referrersRecordKey(subject.digest), record);
   }
   return docs;
+}
+
+/** The annotation naming the platform whose image an index's artifact describes. */
+export const PLATFORM_ANNOTATION = "io.nixport.platform";
+
+/**
+ * An image index's referrers: for each entry's SBOM and provenance (already stored with the
+ * entry's manifest as subject), an artifact manifest over the same document whose subject is
+ * the index, annotated with the entry's platform; then the index's referrers record. Entries
+ * without artifacts (images older than them) add none.
+ */
+export async function writeIndexReferrers(store: BlobStore, index: Subject, entries: readonly IndexEntry[]): Promise<void> {
+  const manifests: ReferrersRecord["manifests"] = [];
+  for (const entry of entries) {
+    const record = await store.getRecord<ReferrersRecord>(referrersRecordKey(entry.digest));
+    const p = ociPlatform(entry.arch);
+    const platform = [p.os, p.architecture, p.variant].filter(Boolean).join("/");
+    for (const artifact of record?.manifests ?? []) {
+      const stored = await readJson<{ layers: Subject[] }>(store, artifact.digest);
+      const doc = stored?.layers[0];
+      if (!doc) continue;
+      const made = artifactManifest(doc, index, { ...artifact.annotations, [PLATFORM_ANNOTATION]: platform });
+      await store.putBlobBytes(made.manifest.digest, made.manifest.bytes, made.manifest.mediaType);
+      manifests.push(made.descriptor);
+    }
+  }
+  if (manifests.length) await store.putRecord(referrersRecordKey(index.digest), { manifests } satisfies ReferrersRecord);
+}
+
+async function readJson<T>(store: BlobStore, digest: string): Promise<T | null> {
+  const stream = await store.readBlob(digest);
+  return stream ? (JSON.parse((await readStream(stream)).toString("utf8")) as T) : null;
 }

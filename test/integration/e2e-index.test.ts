@@ -78,6 +78,35 @@ describe("an image index of every configured platform", () => {
     expect(list.manifests.map((m) => m.digest)).toEqual([await digestOf("amd64/hello", DOCKER_MANIFEST), await digestOf("arm64/hello", DOCKER_MANIFEST)]);
   }, 600_000);
 
+  it("serves the index's referrers: each platform's SBOM and provenance, with the index as subject and the platform named", async () => {
+    const digest = (await get("hello/manifests/latest", OCI_INDEX)).headers.get("docker-content-digest")!;
+    const referrers = async (subject: string, query = "") => {
+      const r = await fetch(`http://${registry.host}/v2/hello/referrers/${subject}${query}`);
+      expect(r.status).toBe(200);
+      return { filters: r.headers.get("oci-filters-applied"), index: (await r.json()) as { manifests: { digest: string; artifactType: string; annotations: Record<string, string> }[] } };
+    };
+    const { index } = await referrers(digest);
+    expect(index.manifests.map((m) => `${m.artifactType} ${m.annotations["io.nixport.platform"]}`).sort()).toEqual([
+      "application/spdx+json linux/amd64",
+      "application/spdx+json linux/arm64/v8",
+      "application/vnd.in-toto+json linux/amd64",
+      "application/vnd.in-toto+json linux/arm64/v8",
+    ]);
+    // Each is an artifact over the platform image's own document, whose subject is the index.
+    for (const m of index.manifests) {
+      const artifact = (await (await get(`hello/manifests/${m.digest}`, OCI_MANIFEST)).json()) as { subject: { digest: string }; layers: { digest: string }[] };
+      expect(artifact.subject.digest).toBe(digest);
+      const arch = m.annotations["io.nixport.platform"]!.split("/")[1];
+      const own = (await referrers(await digestOf(`${arch}/hello`, OCI_MANIFEST), `?artifactType=${encodeURIComponent(m.artifactType)}`)).index.manifests;
+      expect(own).toHaveLength(1);
+      const ownArtifact = (await (await get(`hello/manifests/${own[0]!.digest}`, OCI_MANIFEST)).json()) as { layers: { digest: string }[] };
+      expect(artifact.layers[0]!.digest).toBe(ownArtifact.layers[0]!.digest);
+    }
+    const sboms = await referrers(digest, "?artifactType=application%2Fspdx%2Bjson");
+    expect(sboms.filters).toBe("artifactType");
+    expect(sboms.index.manifests).toHaveLength(2);
+  }, 600_000);
+
   it("gives a client that takes no index the default platform's (amd64) manifest", async () => {
     expect(await digestOf("hello", DOCKER_MANIFEST)).toBe(await digestOf("amd64/hello", DOCKER_MANIFEST));
   }, 600_000);
