@@ -14,7 +14,7 @@ import { loadSigningKey } from "./cache/signing-key.ts";
 import { Nix } from "./nix/nix.ts";
 import { run } from "./nix/run.ts";
 import { nixSystems } from "./nix/systems.ts";
-import { writeIndex } from "./image/index-writer.ts";
+import { writeIndex } from "./image-io/index-writer.ts";
 import { toolEnv } from "./nix/env.ts";
 import { pipelineBuildFn, type PipelineDeps } from "./pipeline.ts";
 import { BuildFlights } from "./service/flights.ts";

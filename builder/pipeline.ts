@@ -12,18 +12,20 @@ import {
   buildImageConfig,
   buildManifest,
   canonicalJson,
-  forestTarEntries,
   layerMediaType,
+  withBaseSystem,
+  type ManifestBlob,
+  type ManifestFormat,
+} from "./image/index.ts";
+import {
+  forestTarEntries,
   planForestFromStore,
   probeImage,
   writeLayers,
-  withBaseSystem,
   writeTarLayer,
-  type ManifestBlob,
-  type ManifestFormat,
   type WrittenLayer,
-} from "./image/index.ts";
-import { LayerFlights } from "./image/layer-flights.ts";
+} from "./image-io/index.ts";
+import { LayerFlights } from "./image-io/layer-flights.ts";
 import { CREATED } from "./image/config.ts";
 import { parseMeta } from "./supply/meta.ts";
 import { writeSupplyChain, type SupplyChainDocuments } from "./supply/write.ts";

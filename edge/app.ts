@@ -1,7 +1,7 @@
 /**
  * The edge as one Hono app, the same on Workers and Node: createApp(deps) wires storage, the
  * builder client and the tag cache into the route table. Runtime specifics live in
- * edge/worker.ts and edge/node/.
+ * edge/worker/worker.ts and edge/node/.
  */
 import { Hono, type Context } from "hono";
 import { StorageError } from "../common/storage/errors.ts";

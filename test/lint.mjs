@@ -50,6 +50,12 @@ for (const f of files(join(root, "builder"))) {
   const rel = relative(root, f);
   for (const spec of imports(f)) {
     if (under(f, spec, "edge")) problems.push(`${rel}: builder imports edge code '${spec}' (they meet in proto/ or common/)`);
+    // builder/image/ builds configs, manifests and plans from values; files, processes and
+    // streams are builder/image-io/'s (hashing bytes in memory is fine).
+    const io = spec.startsWith("node:") && !["node:crypto"].includes(spec);
+    if (rel.startsWith("builder/image/") && (io || resolve(dirname(f), spec).startsWith(join(root, "builder/image-io")))) {
+      problems.push(`${rel}: builder/image/ is pure, but imports '${spec}' (I/O lives in builder/image-io/)`);
+    }
   }
 }
 for (const f of files(join(root, "common"))) {

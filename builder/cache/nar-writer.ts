@@ -14,7 +14,7 @@ import { CACHE_PUBLIC_KEY_KEY, narInfoRecordKey } from "../../common/storage/lay
 import { fingerprint, narURL, nix32, type CachePublicKeyRecord, type NarInfoRecord } from "../../common/nix-cache/narinfo.ts";
 import type { StorePathInfo } from "../nix/graph.ts";
 import { digestHex, newDigester } from "../image/digest.ts";
-import { zstdFile } from "../image/zstd-pipe.ts";
+import { zstdFile } from "../image-io/zstd-pipe.ts";
 import type { BlobStore } from "../store/types.ts";
 import type { SigningKey } from "./signing-key.ts";
 

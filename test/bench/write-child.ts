@@ -4,7 +4,7 @@
  * argv: storeRoot outDir compression storePath...
  */
 import { rm } from "node:fs/promises";
-import { writeLayer } from "../../builder/image/layer-writer.ts";
+import { writeLayer } from "../../builder/image-io/layer-writer.ts";
 
 const [storeRoot, outDir, compression, ...storePaths] = process.argv.slice(2);
 if (!storeRoot || !outDir || (compression !== "gzip" && compression !== "zstd")) {

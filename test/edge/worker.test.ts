@@ -1,5 +1,5 @@
 /**
- * The Worker entry (edge/worker.ts) with the bindings of wrangler.toml: R2 for blobs, KV for
+ * The Worker entry (edge/worker/worker.ts) with the bindings of wrangler.toml: R2 for blobs, KV for
  * tags, vars for the rest. No builder client is wired yet, so only cached images serve.
  */
 import { env, SELF } from "cloudflare:test";
@@ -8,7 +8,7 @@ import { chooseByRendezvous } from "../../edge/builder/chooser.ts";
 import { MemoryBuilder } from "./memory-builder.ts";
 import { KVTagCache } from "../../edge/cache.ts";
 import { requestKey } from "../../common/image-request.ts";
-import { createWorker, type WorkerEnv } from "../../edge/worker.ts";
+import { createWorker, type WorkerEnv } from "../../edge/worker/worker.ts";
 import { blobKey, CACHE_PUBLIC_KEY_KEY, narInfoRecordKey } from "../../common/storage/layout.ts";
 import { KNOWN_PACKAGES, ociError } from "./harness.ts";
 

@@ -1,5 +1,5 @@
 /**
- * The whole house with the edge inside workerd: `wrangler dev` runs edge/worker.ts, a real
+ * The whole house with the edge inside workerd: `wrangler dev` runs edge/worker/worker.ts, a real
  * builder (Nix over nix/testpkgs) writes to Swift through the S3 API, and the Worker reads
  * Swift through the S3 API and redirects blob GETs to presigned Swift URLs. skopeo and podman
  * pull through those redirects; a second pull is served from the Worker's tag cache.

@@ -1,8 +1,8 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { LayerFlights } from "../../builder/image/layer-flights.ts";
-import type { WrittenLayer } from "../../builder/image/layer-writer.ts";
+import { LayerFlights } from "../../builder/image-io/layer-flights.ts";
+import type { WrittenLayer } from "../../builder/image-io/layer-writer.ts";
 import type { BuildEvent, ImageSpec } from "../../builder/service/types.ts";
 import type { LayerRecord } from "../../common/storage/layout.ts";
 import { startTestBuilder, type TestBuilder } from "../support/builder.ts";

@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImageConfig } from "../../builder/image/config.ts";
 import { buildManifest } from "../../builder/image/manifest.ts";
 import { baseSystemEntries, withBaseSystem } from "../../builder/image/base-system.ts";
-import { forestTarEntries, planForestFromStore, probeImage } from "../../builder/image/forest-read.ts";
-import { writeLayer, writeLayers, writeTarLayer, type WrittenLayer } from "../../builder/image/layer-writer.ts";
-import { storePathEntries, type TarEntry } from "../../builder/image/tar-entries.ts";
+import { forestTarEntries, planForestFromStore, probeImage } from "../../builder/image-io/forest-read.ts";
+import { writeLayer, writeLayers, writeTarLayer, type WrittenLayer } from "../../builder/image-io/layer-writer.ts";
+import { storePathEntries, type TarEntry } from "../../builder/image-io/tar-entries.ts";
 
 const sha256 = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
 const MiB = 1 << 20;

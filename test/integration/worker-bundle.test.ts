@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { ROOT, WRANGLER } from "../support/workerd.ts";
 
 describe("the Worker bundle (wrangler deploy --dry-run)", () => {
-  it("bundles edge/worker.ts with R2 and KV bound, no Node built-ins, under 1 MiB gzipped", () => {
+  it("bundles edge/worker/worker.ts with R2 and KV bound, no Node built-ins, under 1 MiB gzipped", () => {
     const dir = mkdtempSync(join(tmpdir(), "nixport-bundle-"));
     const out = join(dir, "out");
     const r = spawnSync(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", out], {

@@ -1,5 +1,5 @@
 /**
- * The Worker (edge/worker.ts) under `wrangler dev`, i.e. inside workerd, offline: a wrangler
+ * The Worker (edge/worker/worker.ts) under `wrangler dev`, i.e. inside workerd, offline: a wrangler
  * config of the test's own in a temp folder (no R2 or KV bindings, no account), vars given
  * there, local state persisted in the same folder, a free port on loopback.
  *
@@ -26,7 +26,7 @@ export interface RunningWorker {
 }
 
 export interface WorkerOptions {
-  /** The Worker's vars (edge/worker.ts WorkerEnv). */
+  /** The Worker's vars (edge/worker/worker.ts WorkerEnv). */
   vars: Record<string, string>;
   startTimeoutMs?: number;
 }
@@ -50,7 +50,7 @@ export async function startWorker(opts: WorkerOptions): Promise<RunningWorker> {
   const config = join(dir, "wrangler.json");
   writeFileSync(
     config,
-    JSON.stringify({ name: "nixport-test", main: join(ROOT, "edge/worker.ts"), compatibility_date: "2026-04-20", vars: opts.vars }, null, 2),
+    JSON.stringify({ name: "nixport-test", main: join(ROOT, "edge/worker/worker.ts"), compatibility_date: "2026-04-20", vars: opts.vars }, null, 2),
   );
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const args = [WRANGLER, "dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort)];

@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { gunzipSync, inflateRawSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { ParallelGzip } from "../../builder/image/gzip-parallel.ts";
+import { ParallelGzip } from "../../builder/image-io/gzip-parallel.ts";
 
 const MiB = 1 << 20;
 

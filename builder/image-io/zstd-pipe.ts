@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import type { FileHandle } from "node:fs/promises";
 import { open } from "node:fs/promises";
 import type { Writable } from "node:stream";
-import { digestOf, newDigester } from "./digest.ts";
+import { digestOf, newDigester } from "../image/digest.ts";
 
 /** A compressed file being written, as the layer writer drives either compressor: tar bytes go into `input`. */
 export interface CompressedFile {

@@ -13,7 +13,7 @@ import {
   type ForestEntry,
   type ListingNode,
   type PackageListing,
-} from "./forest.ts";
+} from "../image/forest.ts";
 import { sortEntries, STORE_DIR, storePathBase, type TarEntry } from "./tar-entries.ts";
 
 const CA_BUNDLE = "/etc/ssl/certs/ca-bundle.crt";

@@ -18,20 +18,20 @@
  *   S3_PREFIX        the layout's folder in the bucket (the builder's NIXPORT_S3_PREFIX), for
  *                    R2, S3 and public-URL redirects alike
  */
-import { parsePlatforms } from "../common/platforms.ts";
-import { isLoopbackHost } from "../common/loopback.ts";
-import { createApp, type EdgeDeps } from "./app.ts";
-import { parseCredentials, PullAuth } from "./auth.ts";
-import { connectBuilder } from "./builder/connect.ts";
-import { routedBuilder } from "./builder/chooser.ts";
-import { errorResponse, errors } from "./errors.ts";
-import { type BuilderClient, type BuilderFactory, noBuilder } from "./builder/client.ts";
-import { CacheApiTagCache, type CacheLike, KVTagCache, type KVNamespaceLike, type TagCache, TieredTagCache } from "./cache.ts";
-import { storageConfigFromWorker, type WorkerStorageVars } from "../common/storage/config.ts";
-import { blobReaderFor } from "./storage/from-config.ts";
-import { recordReaderFor } from "./storage/records.ts";
-import type { R2BucketLike } from "./storage/r2.ts";
-import type { BlobReader } from "./storage/types.ts";
+import { parsePlatforms } from "../../common/platforms.ts";
+import { isLoopbackHost } from "../../common/loopback.ts";
+import { createApp, type EdgeDeps } from "../app.ts";
+import { parseCredentials, PullAuth } from "../auth.ts";
+import { connectBuilder } from "../builder/connect.ts";
+import { routedBuilder } from "../builder/chooser.ts";
+import { errorResponse, errors } from "../errors.ts";
+import { type BuilderClient, type BuilderFactory, noBuilder } from "../builder/client.ts";
+import { CacheApiTagCache, type CacheLike, KVTagCache, type KVNamespaceLike, type TagCache, TieredTagCache } from "../cache.ts";
+import { storageConfigFromWorker, type WorkerStorageVars } from "../../common/storage/config.ts";
+import { blobReaderFor } from "../storage/from-config.ts";
+import { recordReaderFor } from "../storage/records.ts";
+import type { R2BucketLike } from "../storage/r2.ts";
+import type { BlobReader } from "../storage/types.ts";
 
 export interface WorkerEnv extends WorkerStorageVars {
   BLOBS?: R2BucketLike;

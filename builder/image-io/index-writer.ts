@@ -8,7 +8,7 @@ import { BuildError } from "../../common/build-error.ts";
 import { DOCKER_MANIFEST_LIST, OCI_INDEX, imageIndexBytes, type IndexEntry, type IndexType } from "../../common/image-index.ts";
 import type { BlobStore } from "../store/types.ts";
 import { writeIndexReferrers } from "../supply/write.ts";
-import { MEDIA_TYPES } from "./media-types.ts";
+import { MEDIA_TYPES } from "../image/media-types.ts";
 
 const MANIFESTS: readonly string[] = [MEDIA_TYPES.docker.manifest, MEDIA_TYPES.oci.manifest];
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;

@@ -16,9 +16,9 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import tar, { type Header } from "tar-stream";
-import { digestHex, digestOf, newDigester } from "./digest.ts";
+import { digestHex, digestOf, newDigester } from "../image/digest.ts";
 import { ParallelGzip } from "./gzip-parallel.ts";
-import { layerMediaType, type Compression } from "./media-types.ts";
+import { layerMediaType, type Compression } from "../image/media-types.ts";
 import { storePathEntries, type TarEntry } from "./tar-entries.ts";
 import { zstdFile, type CompressedFile } from "./zstd-pipe.ts";
 
