@@ -18,7 +18,7 @@ import { blobReaderFor } from "../storage/from-config.ts";
 import type { BlobReader } from "../storage/types.ts";
 import { FileTagCache } from "./file-cache.ts";
 import { FsBlobReader } from "./fs-store.ts";
-import { recordReaderFor, type RecordReader } from "../storage/records.ts";
+import { cacheRecords } from "../storage/records.ts";
 import { adapterError, answerOutsideTheApp, missingHost } from "./http-errors.ts";
 
 export interface NodeEdgeOptions {
@@ -44,12 +44,6 @@ export function nodeBlobReader(o: Pick<NodeEdgeOptions, "storage" | "credentials
   return blobReaderFor(o.storage, { local: (c) => new FsBlobReader(c.dataDir, c.prefix), ...(credentials ? { credentials } : {}) });
 }
 
-/** The binary cache's records, from the same store as the blobs. */
-export function nodeRecordReader(o: Pick<NodeEdgeOptions, "storage" | "credentials">): RecordReader | undefined {
-  const credentials = o.storage.s3 ? (o.credentials ?? nodeCredentials(o.storage)) : undefined;
-  return recordReaderFor(o.storage, { localRecords: (c) => new FsBlobReader(c.dataDir, c.prefix), ...(credentials ? { credentials } : {}) });
-}
-
 /** The address of the connection a request came on (a proxy in front: the proxy's). */
 function socketAddress(c: Context): string | undefined {
   return (c.env as HttpBindings | undefined)?.incoming?.socket?.remoteAddress;
@@ -61,8 +55,9 @@ export function createNodeEdge(o: NodeEdgeOptions): EdgeApp {
   // Memory in front of the files: a hit is answered without touching the disk.
   const memory = new MemoryTagCache(staleSeconds);
   const tagCache: TagCache = dir ? new TieredTagCache([memory, new FileTagCache(dir, staleSeconds)]) : memory;
-  const deps: Parameters<typeof createEdge>[0] = { blobs: nodeBlobReader(o), builder: o.builder, tagCache, clientAddress: socketAddress };
-  const records = nodeRecordReader(o);
+  const blobs = nodeBlobReader(o);
+  const deps: Parameters<typeof createEdge>[0] = { blobs, builder: o.builder, tagCache, clientAddress: socketAddress };
+  const records = cacheRecords(blobs);
   if (records) deps.records = records;
   if (o.config) deps.config = o.config;
   if (o.accessLog) deps.accessLog = o.accessLog;

@@ -9,14 +9,13 @@ import { Readable } from "node:stream";
 import { diskFailure } from "../../common/storage/errors.ts";
 import { blobKey, layoutPrefix } from "../../common/storage/layout.ts";
 import type { BlobBody, BlobInfo, BlobReader, ByteRange } from "../storage/types.ts";
-import { cacheRecordKey, parseRecord, type RecordReader } from "../storage/records.ts";
 
 function isMissing(err: unknown): boolean {
   const code = (err as { code?: string }).code;
   return code === "ENOENT" || code === "ENOTDIR";
 }
 
-export class FsBlobReader implements BlobReader, RecordReader {
+export class FsBlobReader implements BlobReader {
   private readonly prefix: string;
 
   constructor(
@@ -70,16 +69,5 @@ export class FsBlobReader implements BlobReader, RecordReader {
     const nodeStream = handle.createReadStream(range ? { start: range.start, end: range.end } : {});
     const stream = Readable.toWeb(nodeStream) as unknown as ReadableStream<Uint8Array>;
     return range ? { digest, size: st.size, stream, range } : { digest, size: st.size, stream };
-  }
-
-  async getRecord<T>(key: string): Promise<T | null> {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(join(this.root, this.prefix + cacheRecordKey(key)));
-    } catch (err) {
-      if (isMissing(err)) return null;
-      throw diskFailure(err);
-    }
-    return parseRecord<T>(key, bytes);
   }
 }

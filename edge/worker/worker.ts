@@ -29,7 +29,7 @@ import { type BuilderClient, type BuilderFactory, noBuilder } from "../builder/c
 import { CacheApiTagCache, type CacheLike, KVTagCache, type KVNamespaceLike, type TagCache, TieredTagCache } from "../cache.ts";
 import { storageConfigFromWorker, type WorkerStorageVars } from "../../common/storage/config.ts";
 import { blobReaderFor } from "../storage/from-config.ts";
-import { recordReaderFor } from "../storage/records.ts";
+import { cacheRecords } from "../storage/records.ts";
 import type { R2BucketLike } from "../storage/r2.ts";
 import type { BlobReader } from "../storage/types.ts";
 
@@ -97,10 +97,11 @@ export function depsFromEnv(env: WorkerEnv, makeBuilder: BuilderFactory): EdgeDe
   if (Number(env.PULL_WAIT_SECONDS) > 0) config.pullWaitSeconds = Number(env.PULL_WAIT_SECONDS);
   if (Number(env.MAX_BUILDS_PER_CLIENT) > 0) config.maxBuildsPerClient = Number(env.MAX_BUILDS_PER_CLIENT);
   config.platforms = parsePlatforms(env.PLATFORMS, ["amd64"]);
-  const records = recordReaderFor(storageConfigFromWorker(env), env.BLOBS ? { r2: env.BLOBS } : {});
+  const blobs = blobReaderFromEnv(env);
+  const records = cacheRecords(blobs);
   const deps: EdgeDeps = {
     ...(records ? { records } : {}),
-    blobs: blobReaderFromEnv(env),
+    blobs,
     builder: builderFromEnv(env, makeBuilder),
     tagCache: tagCacheFromEnv(env, staleSeconds),
     config,
