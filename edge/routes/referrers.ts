@@ -28,17 +28,7 @@ export async function referrersHandler(c: Context, rc: RouteContext, name: strin
   const all = ref.value.kind === "digest" ? await storedReferrers(rc, ref.value.digest) : [];
   const wanted = c.req.queries("artifactType")?.filter(Boolean) ?? [];
   const manifests = wanted.length ? all.filter((d) => wanted.includes(d.artifactType)) : all;
-  const bytes = indexBytes(manifests);
-  return new Response(c.req.method === "HEAD" ? null : bytes, {
-    status: 200,
-    headers: {
-      [API_VERSION_HEADER]: API_VERSION,
-      "Content-Type": OCI_INDEX,
-      "Content-Length": String(bytes.byteLength),
-      "Cache-Control": "no-cache",
-      ...(wanted.length ? { "OCI-Filters-Applied": "artifactType" } : {}),
-    },
-  });
+  return indexResponse(c, indexBytes(manifests), wanted.length ? { "OCI-Filters-Applied": "artifactType" } : {});
 }
 
 /** manifests/sha256-<hex>: the same index as a manifest with its own digest; none is MANIFEST_UNKNOWN. */
@@ -46,14 +36,19 @@ export async function referrersTagResponse(c: Context, rc: RouteContext, hex: st
   const manifests = await storedReferrers(rc, `sha256:${hex}`);
   if (!manifests.length) throw errors.manifestUnknown({ tag: `sha256-${hex}`, reason: "no referrers" });
   const bytes = indexBytes(manifests);
+  return indexResponse(c, bytes, { "Docker-Content-Digest": await digestOf(bytes) });
+}
+
+/** A referrers index as an answer (no body for HEAD); it changes as artifacts are added. */
+function indexResponse(c: Context, bytes: Uint8Array<ArrayBuffer>, headers: Record<string, string>): Response {
   return new Response(c.req.method === "HEAD" ? null : bytes, {
     status: 200,
     headers: {
       [API_VERSION_HEADER]: API_VERSION,
       "Content-Type": OCI_INDEX,
       "Content-Length": String(bytes.byteLength),
-      "Docker-Content-Digest": await digestOf(bytes),
       "Cache-Control": "no-cache",
+      ...headers,
     },
   });
 }
