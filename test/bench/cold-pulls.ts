@@ -11,7 +11,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startTestBuilder, type TestBuilder } from "../support/builder.ts";
-import { copyTestpkgs } from "../support/nix.ts";
+import { testpkgsWith } from "../support/nix.ts";
 import { runSeed } from "../support/fixture-pkgs.ts";
 import { startSwift, type SwiftS3 } from "../support/swift.ts";
 import { createStore } from "../../builder/store/index.ts";
@@ -32,10 +32,9 @@ const ACCEPT = "application/vnd.oci.image.manifest.v1+json, application/vnd.dock
 /** A package set of `parts` seeded closures; image i is a distinct pair of them (overlapping). */
 function packageSet(sizes: Sizes, parent: string): { dir: string; images: string[] } {
   const dir = mkdtempSync(join(parent, "pkgs-"));
-  copyTestpkgs(dir);
   const seed = runSeed();
   const parts = Array.from({ length: sizes.parts }, (_, i) => `  part${i} = t.lib.bigClosure { name = "part${i}"; sizeMB = ${sizes.partMB}; parts = 2; seed = "${seed}-${i}"; };`);
-  writeFileSync(join(dir, "default.nix"), `{ system ? builtins.currentSystem }:\nlet t = import ./testpkgs { inherit system; }; in t // {\n${parts.join("\n")}\n}\n`);
+  testpkgsWith(dir, parts.join("\n"));
   const pairs: string[] = [];
   for (let a = 0; a < sizes.parts; a++) for (let b = a + 1; b < sizes.parts; b++) pairs.push(`part${a}/part${b}`);
   if (pairs.length < sizes.images) throw new Error(`${sizes.parts} parts make only ${pairs.length} images`);

@@ -9,7 +9,7 @@ import { createClient, Code, ConnectError } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-node";
 import { BuilderService } from "../../proto/gen/nixport/builder/v1/builder_pb.ts";
 import { authMetadata, builderClient, errorDetail, type WireBuildEvent } from "../../builder/cli/grpc-client.ts";
-import { copyTestpkgs } from "../support/nix.ts";
+import { testpkgsWith } from "../support/nix.ts";
 import { startTestBuilder, type TestBuilder } from "../support/builder.ts";
 
 // The build service with real Nix over nix/testpkgs (plus a slow package), served over gRPC.
@@ -18,15 +18,11 @@ let b: TestBuilder;
 
 beforeAll(async () => {
   const fixture = mkdtempSync(join(tmpdir(), "nixport-slowpkgs-"));
-  copyTestpkgs(fixture);
-  writeFileSync(
-    join(fixture, "default.nix"),
-    `{ system ? builtins.currentSystem }:
-let t = import ./testpkgs { inherit system; }; in t // {
-  slow = t.lib.mkPkg { pname = "slow"; version = "1"; description = "sleeps"; script = "sleep 600"; };
+  testpkgsWith(
+    fixture,
+    `  slow = t.lib.mkPkg { pname = "slow"; version = "1"; description = "sleeps"; script = "sleep 600"; };
   # New for every run (the nonce), so Nix really builds it each time.
-  pause = t.lib.mkPkg { pname = "pause"; version = "1"; description = "sleeps a little"; script = "sleep 4 # ${randomUUID()}"; };
-}`,
+  pause = t.lib.mkPkg { pname = "pause"; version = "1"; description = "sleeps a little"; script = "sleep 4 # ${randomUUID()}"; };`,
   );
   b = await startTestBuilder({ token: TOKEN, env: { NIXPORT_PKGS_PATH: fixture } });
 }, 60_000);

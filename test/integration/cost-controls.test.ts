@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ImageResult, ImageSpec } from "../../builder/service/types.ts";
-import { copyTestpkgs } from "../support/nix.ts";
+import { testpkgsWith } from "../support/nix.ts";
 import { startTestBuilder, type TestBuilder } from "../support/builder.ts";
 
 // The cost controls of a public builder, with real Nix over nix/testpkgs.
@@ -46,15 +46,11 @@ describe("cost controls", () => {
 
   it("NIXPORT_SUBSTITUTE_ONLY=1: what the store or a cache has is served; what would compile fails naming the derivation", async () => {
     const pkgs = mkdtempSync(join(tmpdir(), "nixport-subst-"));
-  copyTestpkgs(pkgs);
-    writeFileSync(
-      join(pkgs, "default.nix"),
-      `{ system ? builtins.currentSystem }:
-let t = import ./testpkgs { inherit system; }; in t // {
-  # New for every run (the nonce): never in the store, so it would have to be built.
-  fresh = t.lib.mkPkg { pname = "fresh"; version = "1"; description = "new"; script = "true # ${randomUUID()}"; };
-}`,
-    );
+  testpkgsWith(
+    pkgs,
+    `  # New for every run (the nonce): never in the store, so it would have to be built.
+  fresh = t.lib.mkPkg { pname = "fresh"; version = "1"; description = "new"; script = "true # ${randomUUID()}"; };`,
+  );
     const normal = await builder({ NIXPORT_PKGS_PATH: pkgs });
     await build(normal, ["hello"]); // now in the local store, as if substituted
     const b = await builder({ NIXPORT_PKGS_PATH: pkgs, NIXPORT_SUBSTITUTE_ONLY: "1" });

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { copyTestpkgs } from "../support/nix.ts";
+import { testpkgsWith } from "../support/nix.ts";
 import { startRegistry } from "../support/registry.ts";
 
 const DOCKER = "application/vnd.docker.distribution.manifest.v2+json";
@@ -13,14 +13,10 @@ describe("npm start on SIGTERM", () => {
     // A package that takes a few seconds to build and has never been built (a per-run seed).
     const seed = randomBytes(6).toString("hex");
     const dir = mkdtempSync(join(tmpdir(), "nixport-slow-"));
-    copyTestpkgs(dir);
-    writeFileSync(
-      join(dir, "default.nix"),
-      `{ system ? builtins.currentSystem }:
-let t = import ./testpkgs { inherit system; }; in t // {
-  slowish = t.lib.mkPkg { pname = "slowish"; version = "1"; description = "takes a while"; deps = [ t.hello ];
-    script = "sleep 3; mkdir -p $out/share; echo ${seed} > $out/share/seed"; };
-}`,
+    testpkgsWith(
+      dir,
+      `  slowish = t.lib.mkPkg { pname = "slowish"; version = "1"; description = "takes a while"; deps = [ t.hello ];
+    script = "sleep 3; mkdir -p $out/share; echo ${seed} > $out/share/seed"; };`,
     );
     const registry = await startRegistry({ NIXPORT_PKGS_PATH: dir });
     const pull = fetch(`${registry.url}/v2/slowish/manifests/latest`, { headers: { Accept: DOCKER } });

@@ -6,22 +6,18 @@ import { describe, expect, it } from "vitest";
 import { PathSource } from "../../builder/sources.ts";
 import { storePathName } from "../../builder/nix/graph.ts";
 import type { NixSystem } from "../../builder/nix/nix.ts";
-import { caught, copyTestpkgs, testNix, testpkgsSource } from "../support/nix.ts";
+import { caught, testpkgsWith, testNix, testpkgsSource } from "../support/nix.ts";
 
 const SYSTEM = "x86_64-linux";
 
 /** A package set of the test's own, on top of testpkgs (ambiguous names, a slow build). */
 function fixtureSet(): string {
   const dir = mkdtempSync(join(tmpdir(), "nixport-fixture-"));
-  copyTestpkgs(dir);
-  writeFileSync(
-    join(dir, "default.nix"),
-    `{ system ? builtins.currentSystem }:
-let t = import ./testpkgs { inherit system; }; in t // {
-  fooBar = t.hello;
+  testpkgsWith(
+    dir,
+    `  fooBar = t.hello;
   FooBar = t.jq;
-  slow = t.lib.mkPkg { pname = "slow"; version = "1"; description = "sleeps"; script = "sleep 600"; };
-}`,
+  slow = t.lib.mkPkg { pname = "slow"; version = "1"; description = "sleeps"; script = "sleep 600"; };`,
   );
   return dir;
 }

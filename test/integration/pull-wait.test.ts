@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyTestpkgs } from "../support/nix.ts";
+import { testpkgsWith } from "../support/nix.ts";
 import { startRegistry, type RunningRegistry } from "../support/registry.ts";
 
 // The all-in-one registry (real Nix) with a pull wait of 1 s and a package whose build takes 4.
@@ -11,14 +11,10 @@ let registry: RunningRegistry;
 
 beforeAll(async () => {
   const pkgs = mkdtempSync(join(tmpdir(), "nixport-pullwait-"));
-  copyTestpkgs(pkgs);
-  writeFileSync(
-    join(pkgs, "default.nix"),
-    `{ system ? builtins.currentSystem }:
-let t = import ./testpkgs { inherit system; }; in t // {
-  # New for every run (the nonce), so Nix really builds it each time.
-  pause = t.lib.mkPkg { pname = "pause"; version = "1"; description = "sleeps a little"; script = "sleep 4 # ${randomUUID()}"; };
-}`,
+  testpkgsWith(
+    pkgs,
+    `  # New for every run (the nonce), so Nix really builds it each time.
+  pause = t.lib.mkPkg { pname = "pause"; version = "1"; description = "sleeps a little"; script = "sleep 4 # ${randomUUID()}"; };`,
   );
   registry = await startRegistry({ NIXPORT_PKGS_PATH: pkgs, NIXPORT_PULL_WAIT_SECONDS: "1" });
 }, 60_000);

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync } from "node:fs";
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BuildError } from "../../common/build-error.ts";
@@ -15,6 +15,13 @@ export const TESTPKGS = resolve(new URL("../../nix/testpkgs", import.meta.url).p
  */
 export function copyTestpkgs(dir: string): void {
   cpSync(TESTPKGS, join(dir, "testpkgs"), { recursive: true });
+}
+
+/** A package set of a test's own in `dir`: testpkgs (copied beside it) plus `attrs`, Nix attribute lines over `t`. */
+export function testpkgsWith(dir: string, attrs: string): string {
+  copyTestpkgs(dir);
+  writeFileSync(join(dir, "default.nix"), `{ system ? builtins.currentSystem }:\nlet t = import ./testpkgs { inherit system; }; in t // {\n${attrs}\n}\n`);
+  return dir;
 }
 
 /** A Nix driver with its own GC-root folder. */
