@@ -90,13 +90,7 @@ export class Nix {
   async resolveNames(source: ResolvedSource, names: readonly string[], system: NixSystem, signal?: AbortSignal): Promise<ResolvedName[]> {
     const problems = packageListProblems(names);
     if (problems.length) throw new BuildError("invalid_argument", problems.join("; "));
-    const r = await this.nix("nix-instantiate", [
-      "--eval", "--json", "--strict", ...this.common(source, system),
-      "--argstr", "namesJson", JSON.stringify(names),
-      join(NIX_EXPR_DIR, "resolve.nix"),
-    ], { timeoutMs: this.evalTimeoutMs, signal });
-    if (r.code !== 0) throw evalFailure(r, "evaluating the package set", this.hostPaths(source));
-    const records = JSON.parse(r.stdout) as NameRecord[];
+    const records = (await this.evalJson(source, system, "resolve.nix", ["--argstr", "namesJson", JSON.stringify(names)], "evaluating the package set", this.evalTimeoutMs, signal)) as NameRecord[];
     const unknown = records.filter((n) => n.status !== "ok");
     if (unknown.length) {
       const ambiguous = unknown.filter((n) => n.status === "ambiguous").map((n) => ({ name: n.name, candidates: n.candidates }));
@@ -114,12 +108,7 @@ export class Nix {
    * from one evaluation of the whole package set (nix/popularity.nix): nothing is built.
    */
   async popularity(source: ResolvedSource, system: NixSystem, signal?: AbortSignal): Promise<unknown> {
-    const r = await this.nix("nix-instantiate", [
-      "--eval", "--json", "--strict", ...this.common(source, system),
-      join(NIX_EXPR_DIR, "popularity.nix"),
-    ], { timeoutMs: this.buildTimeoutMs, signal });
-    if (r.code !== 0) throw evalFailure(r, "counting the package set's popularity", this.hostPaths(source));
-    return JSON.parse(r.stdout) as unknown;
+    return this.evalJson(source, system, "popularity.nix", [], "counting the package set's popularity", this.buildTimeoutMs, signal);
   }
 
   /**
@@ -127,12 +116,13 @@ export class Nix {
    * set's meta, in one evaluation that receives the attribute paths as data (nix/meta.nix).
    */
   async meta(source: ResolvedSource, attrPaths: string[][], system: NixSystem, signal?: AbortSignal): Promise<unknown> {
-    const r = await this.nix("nix-instantiate", [
-      "--eval", "--json", "--strict", ...this.common(source, system),
-      "--argstr", "attrPathsJson", JSON.stringify(attrPaths),
-      join(NIX_EXPR_DIR, "meta.nix"),
-    ], { timeoutMs: this.evalTimeoutMs, signal });
-    if (r.code !== 0) throw evalFailure(r, "reading the packages' meta", this.hostPaths(source));
+    return this.evalJson(source, system, "meta.nix", ["--argstr", "attrPathsJson", JSON.stringify(attrPaths)], "reading the packages' meta", this.evalTimeoutMs, signal);
+  }
+
+  /** One `nix-instantiate --eval --json --strict` of an expression of nix/, its arguments as data. */
+  private async evalJson(source: ResolvedSource, system: NixSystem, expr: string, args: string[], what: string, timeoutMs: number, signal?: AbortSignal): Promise<unknown> {
+    const r = await this.nix("nix-instantiate", ["--eval", "--json", "--strict", ...this.common(source, system), ...args, join(NIX_EXPR_DIR, expr)], { timeoutMs, signal });
+    if (r.code !== 0) throw evalFailure(r, what, this.hostPaths(source));
     return JSON.parse(r.stdout) as unknown;
   }
 
